@@ -1,0 +1,102 @@
+"""Framework-neutral facts about classification heads, losses and targets.
+
+Frontends turn syntax into these; rules read nothing else. Every field may be
+unknown (None or "unknown"): a rule fires only on facts that were resolved.
+Source positions are kept as CST nodes and turned into rows and columns only
+for files that have findings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+# Output activations a head can have.
+LINEAR = "linear"
+SIGMOID = "sigmoid"
+SOFTMAX = "softmax"
+LOG_SOFTMAX = "log_softmax"
+OTHER = "other"  # relu, tanh, ...: known, but not a classification activation
+UNKNOWN = "unknown"
+
+# Target encodings.
+BINARY = "binary"
+INDEX = "index"
+ONE_HOT = "one-hot"
+MULTI_HOT = "multi-hot"
+SOFT = "soft"
+CONTINUOUS = "continuous"
+
+
+@dataclass(frozen=True)
+class Site:
+    """Where a fact was written: a CST node in a file (positions computed lazily)."""
+
+    path: str
+    node: Any  # libcst.CSTNode
+    module: Any = field(default=None, compare=False, repr=False)  # the libcst.Module
+
+
+@dataclass(frozen=True)
+class Head:
+    """The output of a model: its activation and its number of units."""
+
+    activation: str = UNKNOWN
+    units: Optional[int] = None
+    site: Optional[Site] = None  # the expression that sets the activation (or the last layer)
+    units_site: Optional[Site] = None  # the layer that sets the unit count
+    axis: Optional[int] = None  # softmax axis when explicit
+    framework: str = "keras"
+    name: Optional[str] = None  # output name (Keras layer name), for per-output losses
+
+    def with_activation(self, activation: str, site: Optional[Site], axis: Optional[int] = None) -> "Head":
+        return Head(activation, self.units, site, self.units_site, axis, self.framework, self.name)
+
+
+@dataclass(frozen=True)
+class Loss:
+    """A loss: a contract-table id plus from_logits when the loss has that switch."""
+
+    id: str  # key in rules/contracts.toml [losses], e.g. "keras.categorical_crossentropy"
+    site: Optional[Site] = None
+    from_logits: Optional[bool] = False  # None: given but not resolved
+    spelling: str = ""  # how the user wrote it, for messages
+
+
+@dataclass(frozen=True)
+class Target:
+    """How the labels are encoded, and how many classes they imply."""
+
+    encoding: str = UNKNOWN
+    classes: Optional[int] = None
+    site: Optional[Site] = None
+    spelling: str = ""
+
+
+@dataclass(frozen=True)
+class Binding:
+    """A head trained with a loss on targets (loss and target may be absent)."""
+
+    head: Head
+    loss: Optional[Loss] = None
+    target: Optional[Target] = None
+
+
+@dataclass(frozen=True)
+class LocalFinding:
+    """A finding from a purely local syntax check (no binding involved)."""
+
+    code: str
+    site: Site
+    message: str
+    severity: Optional[str] = None  # overrides the catalogue's default
+    facts: tuple = ()  # (name, value) pairs for the numeric core
+
+
+@dataclass
+class FileFacts:
+    """Everything the frontends learned about one file."""
+
+    path: str
+    bindings: list[Binding] = field(default_factory=list)
+    local: list[LocalFinding] = field(default_factory=list)
