@@ -82,21 +82,10 @@ class Binding:
     target: Optional[Target] = None
 
 
-@dataclass(frozen=True)
-class LocalFinding:
-    """A finding from a purely local syntax check (no binding involved)."""
-
-    code: str
-    site: Site
-    message: str
-    severity: Optional[str] = None  # overrides the catalogue's default
-    facts: tuple = ()  # (name, value) pairs for the numeric core
-
-
 @dataclass
 class FileFacts:
     """Everything the frontends learned about one file."""
 
     path: str
     bindings: list[Binding] = field(default_factory=list)
-    local: list[LocalFinding] = field(default_factory=list)
+    local: list = field(default_factory=list)  # checks.Finding from purely local checks (ACT202, ACT501)

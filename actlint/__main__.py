@@ -1,0 +1,3 @@
+from actlint.cli import main
+
+main()

@@ -1,0 +1,73 @@
+"""The rule catalogue, the contract table and the rule docs: data shipped in `rules/`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10
+    import tomli as tomllib
+
+_HERE = Path(__file__).resolve().parent
+
+
+def rules_dir() -> Path:
+    """`actlint/rules` in an installed wheel; the repository's `rules/` in a checkout."""
+    for candidate in (_HERE / "rules", _HERE.parent / "rules"):
+        if (candidate / "catalogue.toml").is_file():
+            return candidate
+    raise FileNotFoundError("actlint's rules/ data is missing from this installation")
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    severity: str
+    summary: str
+
+    def doc(self) -> str:
+        path = rules_dir() / "docs" / f"{self.code}.md"
+        return path.read_text(encoding="utf-8") if path.is_file() else self.summary + "\n"
+
+
+@dataclass(frozen=True)
+class Contract:
+    id: str
+    display: str
+    family: str
+    input: str
+    targets: tuple
+    input_from_logits: str | None = None
+
+    def expected_input(self, from_logits):
+        """The input domain this loss expects, or None when from_logits is unresolved."""
+        if self.input_from_logits is None:
+            return self.input
+        if from_logits is None:
+            return None
+        return self.input_from_logits if from_logits else self.input
+
+
+@lru_cache(maxsize=None)
+def rules() -> dict[str, Rule]:
+    data = tomllib.loads((rules_dir() / "catalogue.toml").read_text(encoding="utf-8"))
+    return {code: Rule(code, **fields) for code, fields in data.items()}
+
+
+@lru_cache(maxsize=None)
+def contracts() -> dict[str, Contract]:
+    data = tomllib.loads((rules_dir() / "contracts.toml").read_text(encoding="utf-8"))
+    return {
+        loss_id: Contract(loss_id, targets=tuple(fields.pop("targets")), **fields)
+        for loss_id, fields in data["losses"].items()
+    }
+
+
+@lru_cache(maxsize=None)
+def activation_domains() -> dict[str, str]:
+    data = tomllib.loads((rules_dir() / "contracts.toml").read_text(encoding="utf-8"))
+    return dict(data["activations"])

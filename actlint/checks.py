@@ -1,0 +1,242 @@
+"""The rules: pure functions from a Binding (head, loss, target) to findings.
+
+No rule walks syntax; each reads the facts and the contract table. Precedence
+(SPEC §4): when the targets are resolved and a target code fires, it is the one
+finding for that pairing, and its message names the head/loss codes it covers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+from actlint.catalogue import Contract, contracts
+from actlint.facts import (
+    BINARY, INDEX, LINEAR, LOG_SOFTMAX, MULTI_HOT, ONE_HOT, SIGMOID, SOFTMAX, UNKNOWN, Binding, Site,
+)
+
+
+@dataclass(frozen=True)
+class Related:
+    site: Site
+    label: str  # "loss set", "head set", "targets encoded", "units set"
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    site: Site
+    message: str
+    suggestion: str = ""
+    related: tuple = ()
+    facts: tuple = ()  # (name, value) pairs for the numeric core
+    severity: Optional[str] = None  # overrides the catalogue default
+
+
+@dataclass
+class Context:
+    """A binding with its contract resolved: what the rules below read."""
+
+    binding: Binding
+    contract: Optional[Contract]
+    expected: Optional[str] = None  # input domain the loss expects
+    codes_covered: list = field(default_factory=list)
+
+    @property
+    def head(self):
+        return self.binding.head
+
+    @property
+    def loss(self):
+        return self.binding.loss
+
+    @property
+    def target(self):
+        return self.binding.target
+
+    @property
+    def act(self):
+        return self.binding.head.activation
+
+    @property
+    def family(self):
+        return self.contract.family if self.contract else None
+
+    @property
+    def loss_name(self):
+        if self.contract is None:
+            return "the loss"
+        if self.contract.input_from_logits is not None and self.loss.from_logits:
+            return f"{self.contract.display}(from_logits=True)"
+        return self.contract.display
+
+    @property
+    def encoding(self):
+        return self.target.encoding if self.target is not None else UNKNOWN
+
+
+# -- head/loss pairing ---------------------------------------------------------
+
+
+def double_softmax(c: Context):
+    if c.act == SOFTMAX and c.expected == "logits" and c.family in ("categorical", "sparse"):
+        fix = "drop the softmax and feed the logits" if c.loss.id.startswith(("torch", "tf.")) else \
+            "set from_logits=False, or drop the softmax"
+        return "ACT101", f"softmax output is fed to {c.loss_name}, which expects logits and applies softmax again", fix
+
+
+def double_sigmoid(c: Context):
+    if c.act == SIGMOID and c.expected == "logits" and c.family == "binary":
+        fix = "use BCELoss, or drop the sigmoid" if c.loss.id.startswith("torch") else \
+            "set from_logits=False, or drop the sigmoid"
+        return "ACT102", f"sigmoid output is fed to {c.loss_name}, which expects logits and applies sigmoid again", fix
+
+
+def logits_into_probability_loss(c: Context):
+    if c.act == LINEAR and c.expected in ("probabilities", "distribution") and c.family in ("binary", "categorical", "sparse"):
+        fix = "use BCEWithLogitsLoss" if c.loss.id.startswith("torch") else "pass from_logits=True to the loss"
+        return "ACT103", f"raw logits (no output activation) are fed to {c.loss_name}, which expects probabilities", fix
+
+
+def nll_without_log_softmax(c: Context):
+    if c.family == "nll" and c.act in (SOFTMAX, LINEAR):
+        what = "softmax probabilities" if c.act == SOFTMAX else "raw logits"
+        fix = "use log_softmax instead of softmax" if c.act == SOFTMAX else "use CrossEntropyLoss on the logits"
+        return "ACT104", f"{what} are fed to NLLLoss, which expects log-probabilities", fix
+
+
+def kl_div_without_log_input(c: Context):
+    if c.loss.id == "torch.kl_div" and c.act in (SOFTMAX, SIGMOID):
+        return "ACT105", f"{c.act} probabilities are fed to KLDivLoss as its input, which expects log-probabilities", \
+            "use log_softmax for the input"
+
+
+def redundant_log_softmax(c: Context):
+    if c.act == LOG_SOFTMAX and c.loss.id == "torch.cross_entropy":
+        return "ACT106", "log_softmax before CrossEntropyLoss is redundant: CrossEntropyLoss applies log_softmax itself", \
+            "drop the log_softmax"
+
+
+def sigmoid_with_categorical_loss(c: Context):
+    if c.act == SIGMOID and c.family in ("categorical", "sparse"):
+        fix = "drop the sigmoid and feed the logits" if c.expected == "logits" else "use softmax on the output"
+        return "ACT203", f"sigmoid output is trained with {c.loss_name}, which expects one distribution over exclusive classes", fix
+
+
+def softmax_with_binary_loss(c: Context):
+    if c.act == SOFTMAX and c.family == "binary" and (c.head.units or 0) > 2:
+        return "ACT204", f"softmax over {c.head.units} units is trained with {c.loss_name}, which scores each unit as an independent yes/no", \
+            "use categorical cross-entropy for exclusive classes, or sigmoid for multi-label"
+
+
+PAIRING_RULES = (
+    double_softmax, double_sigmoid, logits_into_probability_loss, nll_without_log_softmax,
+    kl_div_without_log_input, redundant_log_softmax, sigmoid_with_categorical_loss, softmax_with_binary_loss,
+)
+
+# -- targets -------------------------------------------------------------------
+
+
+def one_hot_with_sparse_loss(c: Context):
+    if c.encoding == ONE_HOT and c.family in ("sparse", "nll"):
+        return "ACT301", f"{c.loss_name} expects integer class ids, but the targets are one-hot ({c.target.spelling})", \
+            "use the categorical (non-sparse) loss, or keep the labels as integers"
+
+
+def index_with_categorical_loss(c: Context):
+    if c.encoding == INDEX and c.family == "categorical" and INDEX not in c.contract.targets:
+        return "ACT302", f"{c.loss_name} expects one-hot targets, but the targets are integer class ids ({c.target.spelling})", \
+            "use the sparse categorical loss, or one-hot encode the labels"
+
+
+def multi_label_with_softmax(c: Context):
+    if c.encoding == MULTI_HOT and (c.act == SOFTMAX or c.family in ("categorical", "sparse", "nll")):
+        what = "the softmax head" if c.act == SOFTMAX else c.loss_name
+        return "ACT303", f"the targets are multi-label ({c.target.spelling}), but {what} makes the classes exclusive", \
+            "use a sigmoid output with binary cross-entropy"
+
+
+def one_hot_with_sigmoid(c: Context):
+    if c.encoding != ONE_HOT or c.family != "binary":
+        return None
+    if c.act == SIGMOID or (c.act == LINEAR and c.expected == "logits"):
+        return "ACT304", f"the targets are one-hot (exclusive classes, {c.target.spelling}), but {c.loss_name} on a {c.act} output scores each class independently", \
+            "use softmax with categorical cross-entropy"
+
+
+TARGET_RULES = (one_hot_with_sparse_loss, index_with_categorical_loss, multi_label_with_softmax, one_hot_with_sigmoid)
+
+# -- the head alone, and units ---------------------------------------------------------
+
+
+def softmax_single_unit(c: Context):
+    if c.act == SOFTMAX and c.head.units == 1:
+        return "ACT201", "softmax over a single unit always outputs 1.0, so the model cannot learn", \
+            "use sigmoid for one binary output, or 2 units with softmax"
+
+
+def units_classes_mismatch(c: Context):
+    units, target = c.head.units, c.target
+    if units is None or target is None or target.classes is None or c.encoding in (BINARY, UNKNOWN):
+        return None
+    if units == target.classes or (units == 1 and target.classes == 2 and c.family == "binary"):
+        return None
+    return "ACT205", f"the output has {units} units but the targets have {target.classes} classes ({target.spelling})", \
+        f"set the output units to {target.classes}"
+
+
+# -- assembly ---------------------------------------------------------------------
+
+
+def check(binding: Binding) -> list[Finding]:
+    loss = binding.loss
+    contract = contracts().get(loss.id) if loss is not None else None
+    c = Context(binding, contract, contract.expected_input(loss.from_logits) if contract else None)
+    findings = []
+    hit = softmax_single_unit(c)
+    if hit:
+        findings.append(_finding(c, hit, head_first=True))
+    if contract is None:
+        return findings
+    hit = units_classes_mismatch(c)
+    if hit:
+        findings.append(_finding(c, hit, head_first=True, units=True))
+    pairing = [h for h in (rule(c) for rule in PAIRING_RULES) if h]
+    targets = [h for h in (rule(c) for rule in TARGET_RULES) if h]
+    if targets:
+        covered = [code for code, _, _ in pairing]
+        findings.extend(_finding(c, hit, head_first=hit[0] in ("ACT303", "ACT304"), covers=covered) for hit in targets)
+    else:
+        findings.extend(_finding(c, hit, head_first=True) for hit in pairing)
+    return findings
+
+
+def _finding(c: Context, hit, head_first: bool, units=False, covers=()) -> Finding:
+    code, message, suggestion = hit
+    if covers:
+        message += f" (this also covers {', '.join(covers)})"
+    head_site = (c.head.units_site or c.head.site) if units else c.head.site
+    ends = [(head_site, "output set"), (c.loss.site if c.loss else None, "loss set"),
+            (c.target.site if c.target else None, "targets encoded")]
+    if not head_first or head_site is None:
+        ends = [ends[1], ends[2], ends[0]]
+    ends = [(site, label) for site, label in ends if site is not None]
+    primary, rest = ends[0][0], ends[1:]
+    return Finding(code, primary, message, suggestion, tuple(Related(s, label) for s, label in rest),
+                   _facts(c), _severity(c, code))
+
+
+def _facts(c: Context) -> tuple:
+    facts = {
+        "activation": c.act, "units": c.head.units, "axis": c.head.axis,
+        "loss": c.loss.id if c.loss else None, "from_logits": c.loss.from_logits if c.loss else None,
+        "target": c.encoding if c.target else None, "classes": c.target.classes if c.target else None,
+    }
+    return tuple(facts.items())
+
+
+def _severity(c: Context, code: str):
+    if code == "ACT204" and c.encoding == MULTI_HOT:
+        return "error"
+    return None
+

@@ -1,0 +1,149 @@
+"""One file in, findings out: prefilter, parse once, run the frontends, run the rules.
+
+The engine never prints. Heavy imports (libcst, the frontends) happen only when a
+file passes the byte prefilter.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Optional
+
+from actlint.catalogue import rules
+
+PREFILTER = re.compile(rb"keras|tensorflow|torch|jax")
+
+
+@dataclass(frozen=True)
+class Position:
+    row: int  # 1-based
+    column: int  # 1-based
+
+
+@dataclass(frozen=True)
+class RelatedLocation:
+    filename: str
+    location: Position
+    message: str
+
+
+@dataclass(frozen=True)
+class Result:
+    """A finding or a diagnostic, located, ready for output."""
+
+    code: str
+    message: str
+    filename: str
+    location: Position
+    end_location: Position
+    related: tuple = ()
+    suggestion: str = ""
+    facts: tuple = ()
+    severity: Optional[str] = None
+    fix: Optional[dict] = None
+    verification: Optional[dict] = None
+
+    @property
+    def name(self) -> str:
+        return rules()[self.code].name
+
+    @property
+    def level(self) -> str:
+        return self.severity or rules()[self.code].severity
+
+    @property
+    def is_diagnostic(self) -> bool:
+        return self.code.startswith("ACT0")
+
+    def sort_key(self):
+        return (self.filename, self.location.row, self.location.column, self.code, self.message)
+
+
+@dataclass
+class FileReport:
+    path: str
+    results: list[Result] = field(default_factory=list)
+    parsed: bool = False
+
+
+def diagnostic(code: str, path: str, message: str, row: int = 1, column: int = 1) -> Result:
+    where = Position(max(row, 1), max(column, 1))
+    return Result(code, message, path, where, where)
+
+
+def lint_source(path: str, data: bytes) -> FileReport:
+    """Lint one file's bytes. Never raises: failures become ACT0xx diagnostics."""
+    report = FileReport(path)
+    if not PREFILTER.search(data):
+        return report
+    try:
+        module = _parse(path, data, report)
+        if module is not None:
+            report.parsed = True
+            report.results.extend(_analyze(path, module))
+    except RecursionError:
+        report.results.append(diagnostic("ACT003", path, "skipped: the code is nested too deeply to analyze"))
+    except Exception as error:  # an actlint bug: report it, keep linting the other files
+        report.results.append(diagnostic("ACT003", path, f"internal error: {type(error).__name__}: {error}"))
+    return report
+
+
+def _parse(path: str, data: bytes, report: FileReport):
+    import libcst as cst
+
+    if b"\x00" in data:
+        report.results.append(diagnostic("ACT002", path, "not a text file (it contains NUL bytes)"))
+        return None
+    try:
+        return cst.parse_module(data)
+    except cst.ParserSyntaxError as error:
+        line = str(error).splitlines()[0] if str(error) else "invalid syntax"
+        report.results.append(diagnostic("ACT001", path, f"syntax error: {line}", error.raw_line, error.raw_column + 1))
+    except (UnicodeDecodeError, LookupError, SyntaxError) as error:
+        report.results.append(diagnostic("ACT002", path, f"cannot decode the file: {error}"))
+    return None
+
+
+def _analyze(path: str, module) -> list[Result]:
+    from actlint.checks import check
+    from actlint.frontends import analyze_module
+
+    facts = analyze_module(path, module)
+    findings = {}  # one finding per (code, primary node): the one that names the most ends
+    for finding in [f for b in facts.bindings for f in check(b)] + list(facts.local):
+        key = (finding.code, _node_key(finding.site))
+        if key not in findings or len(finding.related) > len(findings[key].related):
+            findings[key] = finding
+    if not findings:
+        return []
+    return _locate(path, module, list(findings.values()))
+
+
+def _node_key(site):
+    return (site.path, id(site.node))
+
+
+def _locate(path: str, module, findings: list) -> list[Result]:
+    """Rows and columns, computed once for a file that has findings."""
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    results = []
+    for finding in findings:
+        start, end = _span(positions, finding.site)
+        related = tuple(
+            RelatedLocation(r.site.path, _span(positions, r.site)[0], r.label) for r in finding.related
+        )
+        results.append(Result(
+            finding.code, finding.message, finding.site.path, start, end, related,
+            getattr(finding, "suggestion", ""), getattr(finding, "facts", ()), finding.severity,
+        ))
+    return results
+
+
+def _span(positions, site):
+    where = positions.get(site.node)
+    if where is None:
+        return Position(1, 1), Position(1, 1)
+    return (Position(where.start.line, where.start.column + 1), Position(where.end.line, where.end.column + 1))

@@ -1,0 +1,32 @@
+"""Frontends: syntax in, framework-neutral facts out.
+
+The registry is an explicit list. Every frontend sees the same parse and the same
+abstract interpretation of the file; each contributes its bindings and local findings.
+"""
+
+from __future__ import annotations
+
+from actlint.facts import FileFacts
+
+
+def registry() -> list:
+    from actlint.frontends.data import DataFrontend
+    from actlint.frontends.keras import KerasFrontend
+
+    return [KerasFrontend(), DataFrontend()]
+
+
+def analyze_module(path: str, module) -> FileFacts:
+    from actlint.frontends.interp import Budget, Interpreter
+
+    frontends = registry()
+    interp = Interpreter(path, module, frontends)
+    facts = FileFacts(path)
+    try:
+        interp.run()
+    except Budget:
+        return facts  # too big to follow: say nothing rather than guess
+    for frontend in frontends:
+        facts.bindings.extend(frontend.bindings(interp))
+        facts.local.extend(getattr(frontend, "local", ()))
+    return facts

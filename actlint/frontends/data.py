@@ -1,0 +1,201 @@
+"""Targets: how labels are encoded, from the data-handling code people write.
+
+Framework-agnostic (numpy, pandas, sklearn, Keras data utilities, tf.data).
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from actlint.facts import BINARY, CONTINUOUS, INDEX, MULTI_HOT, ONE_HOT, UNKNOWN, Target
+from actlint.frontends.interp import NOT_HANDLED, Frontend
+from actlint.frontends.values import Const, Data, Obj, Seq, TargetVal
+
+# keras.datasets.<name>.load_data(): ((x_train, y_train), (x_test, y_test)).
+DATASETS = {
+    "mnist": (INDEX, 10),
+    "fashion_mnist": (INDEX, 10),
+    "cifar10": (INDEX, 10),
+    "cifar100": (INDEX, 100),
+    "imdb": (BINARY, 2),
+    "reuters": (INDEX, 46),
+    "boston_housing": (CONTINUOUS, None),
+    "california_housing": (CONTINUOUS, None),
+}
+
+# Keras generator class_mode / dataset label_mode -> encoding.
+LABEL_MODES = {
+    "categorical": ONE_HOT,
+    "binary": BINARY,
+    "sparse": INDEX,
+    "int": INDEX,
+}
+
+# Calls and methods that hand their first argument's encoding through unchanged.
+PASS_THROUGH_CALLS = {
+    "numpy.array", "numpy.asarray", "numpy.float32", "numpy.int64",
+    "tf.convert_to_tensor", "tf.constant", "tf.cast",
+    "torch.tensor", "torch.as_tensor", "torch.from_numpy", "torch.Tensor",
+    "torch.LongTensor", "torch.FloatTensor",
+}
+PASS_THROUGH_METHODS = {
+    "astype", "copy", "float", "long", "int", "to", "cuda", "cpu", "numpy", "toarray",
+    "todense", "type", "squeeze", "flatten", "ravel", "detach", "double", "reshape", "view",
+    "to_numpy", "batch", "shuffle", "prefetch", "cache", "repeat", "take", "skip",
+    "unbatch", "with_options",
+}
+ENCODER_KINDS = {
+    "LabelEncoder": "label_encoder",
+    "LabelBinarizer": "label_binarizer",
+    "MultiLabelBinarizer": "multilabel_binarizer",
+    "OneHotEncoder": "onehot_encoder",
+}
+
+
+def target(encoding, classes, interp, node, spelling) -> TargetVal:
+    return TargetVal(Target(encoding, classes, interp.site(node), spelling))
+
+
+def const_int(value):
+    if isinstance(value, Const) and isinstance(value.value, int) and not isinstance(value.value, bool):
+        return value.value
+    return None
+
+
+def const_str(value):
+    return value.value if isinstance(value, Const) and isinstance(value.value, str) else None
+
+
+def literal_count(value):
+    return len(value.items) if isinstance(value, Seq) else None
+
+
+class DataFrontend(Frontend):
+    def call_ref(self, name, args, node, interp):
+        last = name.rsplit(".", 1)[-1]
+        if name.startswith("keras.datasets.") and last == "load_data":
+            return self.dataset(name.split(".")[-2], args, node, interp)
+        if last == "to_categorical" and name.startswith(("keras.", "np_utils")):
+            return self.one_hot(args.get(0, "y"), args.get(1, "num_classes"), node, interp, "to_categorical")
+        if name in ("tf.one_hot", "keras.ops.one_hot", "keras.backend.one_hot"):
+            depth = args.get(1, "depth") or args.get(1, "num_classes")
+            return self.one_hot(args.get(0, "indices") or args.get(0, "x"), depth, node, interp, name)
+        if name in ("numpy.eye", "numpy.identity"):
+            return Obj("eye", (("classes", const_int(args.get(0, "N") or args.get(0, "n"))),), interp.site(node))
+        if name in ("pandas.get_dummies",):
+            return target(ONE_HOT, None, interp, node, "pd.get_dummies")
+        if name.startswith("sklearn.") and last in ENCODER_KINDS:
+            return self.encoder(ENCODER_KINDS[last], args, node, interp)
+        if name.startswith("sklearn.") and last == "train_test_split":
+            return self.split(args)
+        if name in PASS_THROUGH_CALLS and isinstance(args.get(0), (TargetVal, Data)):
+            return args.get(0)
+        if name.startswith("keras.") and last == "ImageDataGenerator":
+            return Obj("image_generator")
+        if name.startswith("keras.") and last in ("image_dataset_from_directory", "text_dataset_from_directory", "audio_dataset_from_directory"):
+            return self.labelled(args.get(None, "label_mode"), "int", args.get(None, "class_names"), node, interp, last)
+        if name == "tf.data.Dataset.from_tensor_slices" or name == "tf.data.Dataset.from_tensors":
+            return self.from_slices(args.get(0, "tensors"))
+        return NOT_HANDLED
+
+    def dataset(self, name, args, node, interp):
+        if name not in DATASETS:
+            return NOT_HANDLED
+        encoding, classes = DATASETS[name]
+        if name == "cifar100" and const_str(args.get(0, "label_mode")) == "coarse":
+            classes = 20
+        labels = target(encoding, classes, interp, node, f"{name}.load_data()")
+        return Seq((Seq((None, labels)), Seq((None, labels))))
+
+    def one_hot(self, labels, depth, node, interp, spelling):
+        classes = const_int(depth)
+        if classes is None and isinstance(labels, TargetVal) and labels.target.encoding == INDEX:
+            classes = labels.target.classes
+        return target(ONE_HOT, classes, interp, node, spelling)
+
+    def encoder(self, kind, args, node, interp):
+        classes = literal_count(args.get(None, "classes"))
+        return Obj(kind, (("classes", classes),), interp.site(node))
+
+    def split(self, args):
+        if args.starred:
+            return None
+        items = []
+        for value in args.pos:
+            items.extend([value, value])
+        return Seq(tuple(items))
+
+    def labelled(self, mode, default, class_names, node, interp, spelling):
+        if mode is None and class_names is None:
+            mode = Const(default)
+        mode_name = const_str(mode) if mode is not None else default
+        encoding = LABEL_MODES.get(mode_name)
+        if encoding is None:
+            return Data(None)
+        classes = literal_count(class_names)
+        if encoding == BINARY:
+            classes = 2
+        return Data(Target(encoding, classes, interp.site(node), f"{spelling}(label_mode={mode_name!r})"))
+
+    def from_slices(self, tensors):
+        if isinstance(tensors, Seq) and len(tensors.items) == 2 and isinstance(tensors.items[1], TargetVal):
+            return Data(tensors.items[1].target)
+        return Data(None)
+
+    def method(self, receiver, name, args, node, interp):
+        if isinstance(receiver, Obj):
+            return self.object_method(receiver, name, args, node, interp)
+        if isinstance(receiver, (TargetVal, Data)) and name in PASS_THROUGH_METHODS:
+            return receiver
+        if isinstance(receiver, Data) and name == "map":
+            return Data(None)
+        return NOT_HANDLED
+
+    def object_method(self, obj, name, args, node, interp):
+        kind = obj.kind
+        if kind in ("label_encoder", "label_binarizer", "multilabel_binarizer", "onehot_encoder"):
+            if name == "fit":
+                classes = obj.get("classes") or literal_count(args.get(0, "y"))
+                return Obj(kind, (("classes", classes),), obj.site)
+            if name in ("fit_transform", "transform"):
+                classes = obj.get("classes")
+                if name == "fit_transform" and classes is None:
+                    classes = literal_count(args.get(0, "y"))
+                return self.encoded(kind, classes, node, interp)
+        if kind == "image_generator" and name in ("flow_from_directory", "flow_from_dataframe"):
+            return self.labelled(args.get(None, "class_mode"), "categorical", args.get(None, "classes"), node, interp, name)
+        if kind == "image_generator" and name == "flow":
+            labels = args.get(1, "y")
+            return Data(labels.target if isinstance(labels, TargetVal) else None)
+        return NOT_HANDLED
+
+    def encoded(self, kind, classes, node, interp):
+        if kind == "label_encoder":
+            return target(INDEX, classes, interp, node, "LabelEncoder")
+        if kind == "multilabel_binarizer":
+            return target(MULTI_HOT, classes, interp, node, "MultiLabelBinarizer")
+        if kind == "onehot_encoder":
+            return target(ONE_HOT, classes, interp, node, "OneHotEncoder")
+        # LabelBinarizer gives one 0/1 column for two classes, one-hot beyond.
+        if classes is None:
+            return target(UNKNOWN, None, interp, node, "LabelBinarizer")
+        return target(BINARY if classes == 2 else ONE_HOT, classes, interp, node, "LabelBinarizer")
+
+    def subscript(self, value, indexes, node, interp):
+        if isinstance(value, Obj) and value.kind == "eye" and len(indexes) == 1:
+            return target(ONE_HOT, value.get("classes"), interp, value.site.node, "np.eye")
+        if isinstance(value, (TargetVal, Data)) and len(node.slice) == 1:
+            inner = node.slice[0].slice
+            if isinstance(inner, cst.Slice) or not isinstance(indexes[0], Const):
+                return value
+        return NOT_HANDLED
+
+    def attribute(self, owner, name, node, interp):
+        if isinstance(owner, TargetVal) and name == "values":
+            return owner
+        return NOT_HANDLED
+
+    def iterate(self, iterable, interp):
+        if isinstance(iterable, Data) and iterable.target is not None:
+            return Seq((None, TargetVal(iterable.target)))
+        return NOT_HANDLED

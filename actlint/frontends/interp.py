@@ -1,0 +1,666 @@
+"""A small abstract interpreter over one parsed file.
+
+It walks statements in order (so "a softmax added after training" is seen after
+the training call), evaluates expressions to abstract values (`values.py`), and
+asks the framework frontends what library calls mean. It knows no framework.
+
+Control flow is approximated the way a reader would: loops, `with` and `try`
+bodies run once, in order; an `if` whose condition resolves runs one branch,
+otherwise both, and names that the branches disagree on become unknown.
+Functions are inlined at their call sites with the arguments given (a few levels
+deep); functions and classes that the file never calls are run once at the end
+with their defaults, so a model built in an uncalled function is still seen.
+"""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+import libcst as cst
+
+from actlint.facts import Site
+from actlint.frontends.values import Class, Const, Function, Instance, Mapping, Ref, Seq
+
+NOT_HANDLED = object()
+MAX_DEPTH = 6
+MAX_STEPS = 200_000
+
+_ALIASES = (
+    ("tensorflow.compat.v1.keras", "keras"),
+    ("tensorflow.python.keras", "keras"),
+    ("tensorflow.keras", "keras"),
+    ("tf_keras", "keras"),
+    ("keras.src", "keras"),
+    ("keras.api", "keras"),
+    ("keras._tf_keras.keras", "keras"),
+    ("tensorflow", "tf"),
+)
+
+
+def canonical(name: str) -> str:
+    """`tensorflow.keras.layers.Dense` -> `keras.layers.Dense`; `tensorflow.nn` -> `tf.nn`."""
+    for prefix, short in _ALIASES:
+        if name == prefix or name.startswith(prefix + "."):
+            return canonical(short + name[len(prefix):])
+    return name
+
+
+def dotted(node) -> str:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return dotted(node.value) + "." + node.attr.value
+    return ""
+
+
+class Budget(Exception):
+    """The file needs more evaluation steps than we allow; give up on it quietly."""
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A method bound to its receiver."""
+
+    func: Function
+    receiver: Any
+
+
+@dataclass
+class Args:
+    """Evaluated call arguments, with their nodes for locating facts."""
+
+    pos: list = field(default_factory=list)
+    kw: dict = field(default_factory=dict)
+    pos_nodes: list = field(default_factory=list)
+    kw_nodes: dict = field(default_factory=dict)
+    starred: bool = False
+
+    def get(self, index: Optional[int], name: Optional[str] = None, default=None):
+        if name is not None and name in self.kw:
+            return self.kw[name]
+        if index is not None and index < len(self.pos):
+            return self.pos[index]
+        return default
+
+    def node(self, index: Optional[int], name: Optional[str] = None):
+        if name is not None and name in self.kw_nodes:
+            return self.kw_nodes[name]
+        if index is not None and index < len(self.pos_nodes):
+            return self.pos_nodes[index]
+        return None
+
+    def given(self, index: Optional[int], name: Optional[str] = None) -> bool:
+        return self.node(index, name) is not None or self.starred
+
+
+class Env:
+    """A scope: local names, falling back to the enclosing (module) scope."""
+
+    def __init__(self, parent: Optional["Env"] = None):
+        self.vars: dict = {}
+        self.parent = parent
+
+    def lookup(self, name):
+        env = self
+        while env is not None:
+            if name in env.vars:
+                return env.vars[name]
+            env = env.parent
+        return None
+
+    def copy(self) -> "Env":
+        clone = Env(self.parent)
+        clone.vars = dict(self.vars)
+        return clone
+
+    def merge(self, other: "Env") -> None:
+        for name in set(self.vars) | set(other.vars):
+            mine, theirs = self.vars.get(name), other.vars.get(name)
+            self.vars[name] = mine if mine == theirs else None
+
+
+class Frame:
+    def __init__(self, env: Env, self_value=None, func=None):
+        self.env = env
+        self.returns: list = []
+        self.self_value = self_value
+        self.func = func  # the FunctionDef being run, for context (method names)
+
+
+# `if __name__ == "__main__":` runs: the file is read as the script it usually is.
+_BUILTIN_CONSTANTS = {"True": True, "False": False, "None": None, "__name__": "__main__"}
+
+_BINOPS = {
+    cst.Add: operator.add,
+    cst.Subtract: operator.sub,
+    cst.Multiply: operator.mul,
+    cst.FloorDivide: operator.floordiv,
+}
+_COMPARE = {
+    cst.Equal: operator.eq,
+    cst.NotEqual: operator.ne,
+    cst.LessThan: operator.lt,
+    cst.GreaterThan: operator.gt,
+    cst.LessThanEqual: operator.le,
+    cst.GreaterThanEqual: operator.ge,
+}
+
+
+class Interpreter:
+    """Runs the frontends' semantics over one module."""
+
+    def __init__(self, path: str, module: cst.Module, frontends: list):
+        self.path = path
+        self.module = module
+        self.frontends = frontends
+        self.steps = 0
+        self.depth = 0
+        self.called: set = set()  # FunctionDef nodes that ran at a call site
+        self.classes: list = []  # Class values defined, in order
+        self.instances: dict = {}  # ClassDef node -> [Instance]
+        self.stack: list[Frame] = []
+        self.state: dict = {}  # per-frontend records
+
+    # -- entry -------------------------------------------------------------
+
+    def run(self) -> None:
+        frame = Frame(Env())
+        self.stack.append(frame)
+        self.exec_block(self.module.body, frame)
+        self._run_uncalled(frame.env)
+        self.stack.pop()
+
+    def _run_uncalled(self, env: Env) -> None:
+        for name, value in list(env.vars.items()):
+            if isinstance(value, Function) and value.node not in self.called:
+                self.call_function(value, Args(), None, env_is_standalone=True)
+        for cls in self.classes:
+            instances = self.instances.get(cls.node) or [self.instantiate(cls, Args(), None)]
+            for stmt in cls.node.body.body:
+                if isinstance(stmt, cst.FunctionDef) and stmt not in self.called:
+                    if stmt.name.value != "__init__" and not _is_static(stmt):
+                        self.call_function(Function(stmt, cls.env, cls), Args(), instances[0])
+
+    def site(self, node) -> Site:
+        return Site(self.path, node, self.module)
+
+    @property
+    def frame(self) -> Frame:
+        return self.stack[-1]
+
+    def tick(self) -> None:
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            raise Budget()
+
+    # -- statements --------------------------------------------------------
+
+    def exec_block(self, body, frame: Frame) -> None:
+        for stmt in body:
+            self.exec_stmt(stmt, frame)
+
+    def exec_stmt(self, stmt, frame: Frame) -> None:
+        self.tick()
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                self.exec_small(small, frame)
+        elif isinstance(stmt, cst.If):
+            self.exec_if(stmt, frame)
+        elif isinstance(stmt, (cst.For, cst.While)):
+            self.exec_loop(stmt, frame)
+        elif isinstance(stmt, cst.With):
+            for item in stmt.items:
+                value = self.eval(item.item, frame)
+                if item.asname is not None:
+                    self.assign(item.asname.name, value, frame)
+            self.exec_block(_body(stmt.body), frame)
+        elif isinstance(stmt, cst.Try):
+            self.exec_block(_body(stmt.body), frame)
+            if stmt.orelse is not None:
+                self.exec_block(_body(stmt.orelse.body), frame)
+            if stmt.finalbody is not None:
+                self.exec_block(_body(stmt.finalbody.body), frame)
+        elif isinstance(stmt, cst.FunctionDef):
+            frame.env.vars[stmt.name.value] = Function(stmt, frame.env)
+        elif isinstance(stmt, cst.ClassDef):
+            self.define_class(stmt, frame)
+
+    def exec_small(self, small, frame: Frame) -> None:
+        if isinstance(small, cst.Assign):
+            value = self.eval(small.value, frame)
+            for target in small.targets:
+                self.assign(target.target, value, frame)
+        elif isinstance(small, cst.AnnAssign):
+            if small.value is not None:
+                self.assign(small.target, self.eval(small.value, frame), frame)
+        elif isinstance(small, cst.AugAssign):
+            self.eval(small.value, frame)
+            self.assign(small.target, None, frame)
+        elif isinstance(small, cst.Expr):
+            self.eval(small.value, frame)
+        elif isinstance(small, cst.Return):
+            value = self.eval(small.value, frame) if small.value is not None else Const(None)
+            frame.returns.append(value)
+        elif isinstance(small, cst.Import):
+            for alias in small.names:
+                self.bind_import(alias, dotted(alias.name), frame, from_import=False)
+        elif isinstance(small, cst.ImportFrom):
+            self.exec_import_from(small, frame)
+
+    def bind_import(self, alias, full: str, frame: Frame, from_import: bool) -> None:
+        if alias.asname is not None:
+            frame.env.vars[alias.asname.name.value] = Ref(canonical(full))
+        elif from_import:
+            frame.env.vars[full.rsplit(".", 1)[-1]] = Ref(canonical(full))
+        else:
+            first = full.split(".", 1)[0]
+            frame.env.vars[first] = Ref(canonical(first))
+
+    def exec_import_from(self, small: cst.ImportFrom, frame: Frame) -> None:
+        if small.relative or small.module is None or isinstance(small.names, cst.ImportStar):
+            return
+        module = dotted(small.module)
+        for alias in small.names:
+            self.bind_import(alias, module + "." + dotted(alias.name), frame, from_import=True)
+
+    def exec_if(self, stmt: cst.If, frame: Frame) -> None:
+        cond = self.eval(stmt.test, frame)
+        orelse = stmt.orelse
+        if isinstance(cond, Const):
+            if cond.value:
+                self.exec_block(_body(stmt.body), frame)
+            elif isinstance(orelse, cst.If):
+                self.exec_if(orelse, frame)
+            elif orelse is not None:
+                self.exec_block(_body(orelse.body), frame)
+            return
+        saved = frame.env
+        frame.env = saved.copy()
+        self.exec_block(_body(stmt.body), frame)
+        taken = frame.env
+        frame.env = saved.copy()
+        if isinstance(orelse, cst.If):
+            self.exec_if(orelse, frame)
+        elif orelse is not None:
+            self.exec_block(_body(orelse.body), frame)
+        other = frame.env
+        if _ends_in_exit(stmt.body):
+            taken = other
+        elif orelse is not None and not isinstance(orelse, cst.If) and _ends_in_exit(orelse.body):
+            other = taken
+        taken.merge(other)
+        saved.vars = taken.vars
+        frame.env = saved
+
+    def exec_loop(self, stmt, frame: Frame) -> None:
+        if isinstance(stmt, cst.For):
+            iterable = self.eval(stmt.iter, frame)
+            self.assign(stmt.target, self.element_of(iterable), frame)
+        else:
+            self.eval(stmt.test, frame)
+        self.exec_block(_body(stmt.body), frame)
+        if stmt.orelse is not None:
+            self.exec_block(_body(stmt.orelse.body), frame)
+
+    def element_of(self, iterable):
+        for frontend in self.frontends:
+            result = frontend.iterate(iterable, self)
+            if result is not NOT_HANDLED:
+                return result
+        return None
+
+    def assign(self, target, value, frame: Frame) -> None:
+        if isinstance(target, cst.Name):
+            frame.env.vars[target.value] = value
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            elements = target.elements
+            items = value.items if isinstance(value, Seq) else None
+            starred = any(isinstance(e, cst.StarredElement) for e in elements)
+            for i, element in enumerate(elements):
+                fits = items is not None and not starred and len(items) == len(elements)
+                self.assign(element.value, items[i] if fits else None, frame)
+        elif isinstance(target, cst.Attribute):
+            owner = self.eval(target.value, frame)
+            if isinstance(owner, Instance):
+                owner.attrs[target.attr.value] = value
+        elif isinstance(target, cst.StarredElement):
+            self.assign(target.value, None, frame)
+
+    def define_class(self, stmt: cst.ClassDef, frame: Frame) -> None:
+        bases = tuple(self.eval(arg.value, frame) for arg in stmt.bases if arg.keyword is None)
+        cls = Class(stmt, bases, frame.env)
+        frame.env.vars[stmt.name.value] = cls
+        self.classes.append(cls)
+
+    # -- expressions -------------------------------------------------------
+
+    def eval(self, node, frame: Optional[Frame] = None):
+        frame = frame or self.frame
+        self.tick()
+        method = getattr(self, "eval_" + type(node).__name__, None)
+        return method(node, frame) if method is not None else None
+
+    def eval_Name(self, node: cst.Name, frame: Frame):
+        if node.value in _BUILTIN_CONSTANTS:
+            return Const(_BUILTIN_CONSTANTS[node.value])
+        return frame.env.lookup(node.value)
+
+    def eval_Integer(self, node, frame):
+        return _int_literal(node)
+
+    def eval_Float(self, node, frame):
+        try:
+            return Const(float(node.value.replace("_", "")))
+        except ValueError:
+            return None
+
+    def eval_SimpleString(self, node, frame):
+        value = node.evaluated_value
+        return Const(value, node) if isinstance(value, str) else None
+
+    def eval_ConcatenatedString(self, node, frame):
+        value = node.evaluated_value
+        return Const(value) if isinstance(value, str) else None
+
+    def eval_Tuple(self, node, frame):
+        return self._sequence(node, frame)
+
+    def eval_List(self, node, frame):
+        return self._sequence(node, frame)
+
+    def _sequence(self, node, frame):
+        items = []
+        for element in node.elements:
+            if isinstance(element, cst.StarredElement):
+                self.eval(element.value, frame)
+                return None
+            items.append(self.eval(element.value, frame))
+        return Seq(tuple(items))
+
+    def eval_Dict(self, node, frame):
+        items = []
+        for element in node.elements:
+            if not isinstance(element, cst.DictElement):
+                return None
+            key = self.eval(element.key, frame)
+            if not isinstance(key, Const) or not isinstance(key.value, str):
+                return None
+            items.append((key.value, self.eval(element.value, frame)))
+        return Mapping(tuple(items))
+
+    def eval_Subscript(self, node: cst.Subscript, frame):
+        value = self.eval(node.value, frame)
+        indexes = []
+        for element in node.slice:
+            inner = element.slice
+            indexes.append(self.eval(inner.value, frame) if isinstance(inner, cst.Index) else None)
+        if len(indexes) == 1 and isinstance(indexes[0], Const):
+            key = indexes[0].value
+            if isinstance(value, Seq) and isinstance(key, int) and -len(value.items) <= key < len(value.items):
+                return value.items[key]
+            if isinstance(value, Mapping) and isinstance(key, str):
+                return value.get(key)
+        return self._ask("subscript", value, indexes, node)
+
+    def eval_Attribute(self, node: cst.Attribute, frame):
+        owner = self.eval(node.value, frame)
+        name = node.attr.value
+        if isinstance(owner, Ref):
+            return Ref(canonical(owner.name + "." + name))
+        if isinstance(owner, Instance):
+            if name in owner.attrs:
+                return owner.attrs[name]
+            method = owner.cls.method(name)
+            return Bound(method, owner) if method is not None else None
+        if isinstance(owner, Class):
+            method = owner.method(name)
+            return method
+        return self._ask("attribute", owner, name, node)
+
+    def eval_BinaryOperation(self, node: cst.BinaryOperation, frame):
+        left, right = self.eval(node.left, frame), self.eval(node.right, frame)
+        op = _BINOPS.get(type(node.operator))
+        if op and isinstance(left, Const) and isinstance(right, Const):
+            try:
+                return Const(op(left.value, right.value))
+            except Exception:
+                return None
+        return self._ask("binop", left, right, node)
+
+    def eval_UnaryOperation(self, node: cst.UnaryOperation, frame):
+        value = self.eval(node.expression, frame)
+        if isinstance(value, Const) and isinstance(value.value, (int, float)):
+            if isinstance(node.operator, cst.Minus):
+                return Const(-value.value)
+            if isinstance(node.operator, cst.Plus):
+                return value
+        if isinstance(node.operator, cst.Not) and isinstance(value, Const):
+            return Const(not value.value)
+        return self._ask("unary", value, node)
+
+    def eval_Comparison(self, node: cst.Comparison, frame):
+        left = self.eval(node.left, frame)
+        result = True
+        for target in node.comparisons:
+            right = self.eval(target.comparator, frame)
+            op = _COMPARE.get(type(target.operator))
+            if not (op and isinstance(left, Const) and isinstance(right, Const)):
+                return None
+            try:
+                result = result and op(left.value, right.value)
+            except TypeError:
+                return None
+            left = right
+        return Const(bool(result))
+
+    def eval_BooleanOperation(self, node: cst.BooleanOperation, frame):
+        left, right = self.eval(node.left, frame), self.eval(node.right, frame)
+        if isinstance(left, Const) and isinstance(right, Const):
+            if isinstance(node.operator, cst.And):
+                return right if left.value else left
+            return left if left.value else right
+        return None
+
+    def eval_IfExp(self, node: cst.IfExp, frame):
+        cond = self.eval(node.test, frame)
+        if isinstance(cond, Const):
+            return self.eval(node.body if cond.value else node.orelse, frame)
+        body, orelse = self.eval(node.body, frame), self.eval(node.orelse, frame)
+        return body if body == orelse else None
+
+    def eval_Lambda(self, node: cst.Lambda, frame):
+        return Function(node, frame.env)
+
+    def eval_Call(self, node: cst.Call, frame):
+        func = node.func
+        args = self.eval_args(node.args, frame)
+        if isinstance(func, cst.Attribute):
+            receiver = self.eval(func.value, frame)
+            if not isinstance(receiver, (Ref, Instance, Class)):
+                return self._ask("method", receiver, func.attr.value, args, node)
+            callee = self.eval_Attribute(func, frame) if isinstance(receiver, Class) else self._attr_of(receiver, func)
+        else:
+            callee = self.eval(func, frame)
+        return self.call(callee, args, node)
+
+    def _attr_of(self, receiver, func: cst.Attribute):
+        name = func.attr.value
+        if isinstance(receiver, Ref):
+            return Ref(canonical(receiver.name + "." + name))
+        if name in receiver.attrs:
+            return receiver.attrs[name]
+        method = receiver.cls.method(name)
+        if method is not None:
+            return Bound(method, receiver)
+        return _MissingMethod(receiver, name)
+
+    def eval_args(self, arg_nodes, frame) -> Args:
+        args = Args()
+        for arg in arg_nodes:
+            value = self.eval(arg.value, frame)
+            if arg.star:
+                args.starred = True
+            elif arg.keyword is not None:
+                args.kw[arg.keyword.value] = value
+                args.kw_nodes[arg.keyword.value] = arg.value
+            else:
+                args.pos.append(value)
+                args.pos_nodes.append(arg.value)
+        return args
+
+    def call(self, callee, args: Args, node):
+        if isinstance(callee, Function):
+            return self.call_function(callee, args, None)
+        if isinstance(callee, Bound):
+            return self.call_function(callee.func, args, callee.receiver)
+        if isinstance(callee, Class):
+            return self.instantiate(callee, args, node)
+        if isinstance(callee, _MissingMethod):
+            return self._ask("method", callee.receiver, callee.name, args, node)
+        if isinstance(callee, Ref):
+            return self._ask("call_ref", callee.name, args, node)
+        if isinstance(callee, Instance):
+            forward = callee.cls.method("__call__")
+            if forward is not None:
+                return self.call_function(forward, args, callee)
+        return self._ask("call_value", callee, args, node)
+
+    def call_function(self, func: Function, args: Args, receiver, env_is_standalone=False):
+        if self.depth >= MAX_DEPTH or _is_recursive(func, self.stack):
+            return None
+        if not env_is_standalone:
+            self.called.add(func.node)
+        env = Env(func.env)
+        params = func.node.params
+        positional = list(params.posonly_params) + list(params.params)
+        pos = list(args.pos)
+        if receiver is not None and positional and not _is_static(func.node):
+            env.vars[positional[0].name.value] = receiver
+            positional = positional[1:]
+        for i, param in enumerate(positional):
+            name = param.name.value
+            if name in args.kw:
+                env.vars[name] = args.kw[name]
+            elif i < len(pos):
+                env.vars[name] = pos[i]
+            elif args.starred:
+                env.vars[name] = None
+            elif param.default is not None:
+                env.vars[name] = self.eval(param.default, Frame(func.env))
+            else:
+                env.vars[name] = self._ask("parameter", func, param, receiver)
+        for param in params.kwonly_params:
+            name = param.name.value
+            default = self.eval(param.default, Frame(func.env)) if param.default is not None else None
+            env.vars[name] = args.kw.get(name, default)
+        frame = Frame(env, receiver, func.node)
+        self.stack.append(frame)
+        self.depth += 1
+        try:
+            if isinstance(func.node, cst.Lambda):
+                return self.eval(func.node.body, frame)
+            self.exec_block(_body(func.node.body), frame)
+        finally:
+            self.depth -= 1
+            self.stack.pop()
+        return _merge_returns(frame.returns)
+
+    def instantiate(self, cls: Class, args: Args, node):
+        instance = Instance(cls)
+        self.instances.setdefault(cls.node, []).append(instance)
+        init = cls.method("__init__")
+        if init is not None:
+            self.call_function(init, args, instance)
+        self._ask("instantiated", instance, args, node)
+        return instance
+
+    def _ask(self, hook: str, *payload):
+        for frontend in self.frontends:
+            result = getattr(frontend, hook)(*payload, self)
+            if result is not NOT_HANDLED:
+                return result
+        return None
+
+
+@dataclass(frozen=True)
+class _MissingMethod:
+    receiver: Any
+    name: str
+
+
+def _merge_returns(returns: list):
+    if not returns:
+        return Const(None)
+    first = returns[0]
+    return first if all(r == first for r in returns[1:]) else None
+
+
+def _is_recursive(func: Function, stack: list) -> bool:
+    return any(frame.func is func.node for frame in stack)
+
+
+def _is_static(node) -> bool:
+    if not isinstance(node, cst.FunctionDef):
+        return False
+    return any(dotted(d.decorator) == "staticmethod" for d in node.decorators)
+
+
+def _body(block):
+    if isinstance(block, cst.IndentedBlock):
+        return block.body
+    if isinstance(block, cst.SimpleStatementSuite):
+        return [cst.SimpleStatementLine(body=block.body)]
+    return []
+
+
+def _ends_in_exit(block) -> bool:
+    body = _body(block)
+    if not body or not isinstance(body[-1], cst.SimpleStatementLine):
+        return False
+    return any(isinstance(s, (cst.Raise, cst.Continue, cst.Break)) for s in body[-1].body)
+
+
+def _int_literal(node):
+    try:
+        return Const(int(node.value.replace("_", ""), 0), node)
+    except ValueError:
+        return None
+
+
+class Frontend:
+    """Base class: every hook answers NOT_HANDLED unless a frontend overrides it."""
+
+    def call_ref(self, name, args, node, interp):
+        return NOT_HANDLED
+
+    def call_value(self, callee, args, node, interp):
+        return NOT_HANDLED
+
+    def method(self, receiver, name, args, node, interp):
+        return NOT_HANDLED
+
+    def attribute(self, owner, name, node, interp):
+        return NOT_HANDLED
+
+    def subscript(self, value, indexes, node, interp):
+        return NOT_HANDLED
+
+    def binop(self, left, right, node, interp):
+        return NOT_HANDLED
+
+    def unary(self, value, node, interp):
+        return NOT_HANDLED
+
+    def iterate(self, iterable, interp):
+        return NOT_HANDLED
+
+    def parameter(self, func, param, receiver, interp):
+        return NOT_HANDLED
+
+    def instantiated(self, instance, args, node, interp):
+        return NOT_HANDLED
+
+    def bindings(self, interp) -> list:
+        return []

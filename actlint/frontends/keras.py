@@ -1,0 +1,350 @@
+"""Keras (keras 3, tf.keras, tf_keras): heads from layers, losses from compile(), targets from fit().
+
+Also the activation functions TensorFlow code applies to tensors (`tf.nn.softmax(x)`),
+since Keras models use them in functional and subclassed code alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import libcst as cst
+
+from actlint.facts import LINEAR, LOG_SOFTMAX, OTHER, SIGMOID, SOFTMAX, UNKNOWN, Binding, Head, Loss
+from actlint.frontends.data import const_int, const_str
+from actlint.frontends.interp import NOT_HANDLED, Args, Frontend
+from actlint.frontends.values import (
+    Class, Const, Data, Function, Instance, Layer, LossVal, Mapping, ModelVal, Ref, Seq, TargetVal, Tensor,
+    new_id,
+)
+
+ACTIVATION_NAMES = {"softmax": SOFTMAX, "sigmoid": SIGMOID, "linear": LINEAR, "log_softmax": LOG_SOFTMAX}
+OTHER_ACTIVATIONS = {
+    "relu", "relu6", "tanh", "elu", "selu", "gelu", "swish", "silu", "softplus", "softsign",
+    "exponential", "hard_sigmoid", "hard_silu", "leaky_relu", "mish", "hard_swish",
+}
+# Modules whose softmax/sigmoid functions apply an activation to a tensor.
+ACTIVATION_MODULES = (
+    "keras.activations", "keras.ops", "keras.backend", "keras.ops.nn",
+    "tf.nn", "tf.math", "tf",
+)
+UNIT_LAYERS = {  # layer -> positional index of its activation argument (None: keyword only)
+    "Dense": 1, "Conv1D": None, "Conv2D": None, "Conv3D": None, "SeparableConv2D": None,
+    "Conv2DTranspose": None, "DepthwiseConv2D": None, "SimpleRNN": 1, "LSTM": 1, "GRU": 1,
+}
+UNIT_KEYWORDS = ("units", "filters")
+PASS_THROUGH_LAYERS = {
+    "Dropout", "Flatten", "Reshape", "GaussianNoise", "GaussianDropout", "ActivityRegularization",
+    "AlphaDropout", "SpatialDropout1D", "SpatialDropout2D",
+}
+LOSS_NAMES = {
+    "categorical_crossentropy": "keras.categorical_crossentropy",
+    "binary_crossentropy": "keras.binary_crossentropy",
+    "sparse_categorical_crossentropy": "keras.sparse_categorical_crossentropy",
+    "binary_focal_crossentropy": "keras.binary_focal_crossentropy",
+    "categorical_focal_crossentropy": "keras.categorical_focal_crossentropy",
+    "kl_divergence": "keras.kl_divergence",
+    "kld": "keras.kl_divergence",
+    "kullback_leibler_divergence": "keras.kl_divergence",
+}
+LOSS_CLASSES = {
+    "CategoricalCrossentropy": ("keras.categorical_crossentropy", 0),
+    "BinaryCrossentropy": ("keras.binary_crossentropy", 0),
+    "SparseCategoricalCrossentropy": ("keras.sparse_categorical_crossentropy", 0),
+    "BinaryFocalCrossentropy": ("keras.binary_focal_crossentropy", None),
+    "CategoricalFocalCrossentropy": ("keras.categorical_focal_crossentropy", None),
+    "KLDivergence": ("keras.kl_divergence", None),
+}
+FIT_METHODS = ("fit", "fit_generator", "train_on_batch")
+
+
+@dataclass(frozen=True)
+class Compiled:
+    model_id: int
+    heads: tuple
+    loss: object  # the evaluated loss argument
+    loss_node: object = None
+
+
+@dataclass(frozen=True)
+class Fitted:
+    model_id: int
+    target: object  # Target or None
+
+
+def keras_name(name: str) -> str:
+    """The last component of a Keras symbol, or "" for a non-Keras name."""
+    return name.rsplit(".", 1)[-1] if name.startswith("keras.") else ""
+
+
+def activation_function(name: str):
+    """softmax/sigmoid/... for `tf.nn.softmax`, `keras.activations.sigmoid`, else None."""
+    module, _, last = name.rpartition(".")
+    if module in ACTIVATION_MODULES and last in ACTIVATION_NAMES:
+        return ACTIVATION_NAMES[last]
+    if module in ACTIVATION_MODULES and last in OTHER_ACTIVATIONS:
+        return OTHER
+    return None
+
+
+class KerasFrontend(Frontend):
+    def __init__(self):
+        self.compiled: list[Compiled] = []
+        self.fitted: list[Fitted] = []
+        self.heads: list[Head] = []  # every head a model had at some point
+
+    # -- constructors --------------------------------------------------------
+
+    def call_ref(self, name, args, node, interp):
+        act = activation_function(name)
+        if act is not None:
+            return self.activate(args.get(0, "x"), act, _axis(args), node, interp)
+        last = keras_name(name)
+        if not last:
+            return NOT_HANDLED
+        if last == "Sequential":
+            return self.sequential(args.get(0, "layers"), node, interp)
+        if last in ("Model", "Functional") and args.given(0, "inputs") and args.given(1, "outputs"):
+            return self.functional(args.get(1, "outputs"), node, interp)
+        if last in ("Input", "InputLayer"):
+            return Tensor(Head(UNKNOWN))
+        if last in LOSS_CLASSES and ".losses." in name:
+            return self.loss_object(last, args, node, interp)
+        if ".layers." in name or name.startswith("keras.layers"):
+            return self.layer(last, args, node, interp)
+        return NOT_HANDLED
+
+    def layer(self, last, args, node, interp) -> Layer:
+        site = interp.site(node)
+        name = const_str(args.get(None, "name"))
+        if last in UNIT_LAYERS:
+            units = const_int(args.get(0, "units") if last == "Dense" else args.get(0, UNIT_KEYWORDS[1]))
+            act = self.activation_value(args.get(UNIT_LAYERS[last], "activation"), interp)
+            if last in ("SimpleRNN", "LSTM", "GRU") and not args.given(1, "activation"):
+                act = OTHER  # tanh by default
+            return Layer("dense", Head(act, units, site, site, name=name), site)
+        if last == "Activation":
+            act = self.activation_value(args.get(0, "activation"), interp)
+            return Layer("activation", Head(act, None, site, name=name), site)
+        if last == "Softmax":
+            return Layer("activation", Head(SOFTMAX, None, site, axis=const_int(args.get(0, "axis")), name=name), site)
+        if last in ("ReLU", "LeakyReLU", "ELU", "PReLU", "ThresholdedReLU"):
+            return Layer("activation", Head(OTHER, None, site, name=name), site)
+        if last in PASS_THROUGH_LAYERS:
+            return Layer("identity", site=site)
+        if last == "TimeDistributed" and isinstance(args.get(0, "layer"), Layer):
+            return args.get(0, "layer")
+        if last == "Lambda":
+            return Layer("lambda", Head(UNKNOWN, name=name), site, inner=args.get(0, "function"))
+        return Layer("other", site=site)
+
+    def activation_value(self, value, interp) -> str:
+        if value is None:
+            return UNKNOWN
+        if isinstance(value, Const):
+            if value.value is None:
+                return LINEAR
+            text = value.value.lower() if isinstance(value.value, str) else None
+            if text in ACTIVATION_NAMES:
+                return ACTIVATION_NAMES[text]
+            return OTHER if text in OTHER_ACTIVATIONS else UNKNOWN
+        if isinstance(value, Ref):
+            return activation_function(value.name) or UNKNOWN
+        if isinstance(value, Layer) and value.kind == "activation":
+            return value.head.activation
+        if isinstance(value, Function):
+            result = interp.call_function(value, Args(pos=[Tensor(Head(LINEAR))]), None)
+            return result.head.activation if isinstance(result, Tensor) else UNKNOWN
+        return UNKNOWN
+
+    def activate(self, tensor, act, axis, node, interp):
+        if not isinstance(tensor, Tensor):
+            return Tensor(Head(act, None, interp.site(node), axis=axis)) if tensor is None else NOT_HANDLED
+        return Tensor(tensor.head.with_activation(act, interp.site(node), axis))
+
+    def sequential(self, layers, node, interp) -> ModelVal:
+        items = layers.items if isinstance(layers, Seq) else ()
+        model = ModelVal(new_id(), tuple(items), site=interp.site(node))
+        self.note(model, interp)
+        return model
+
+    def functional(self, outputs, node, interp) -> ModelVal:
+        tensors = outputs.items if isinstance(outputs, Seq) else (outputs,)
+        if isinstance(outputs, Mapping):
+            tensors = tuple(v for _, v in outputs.items)
+        heads = tuple(t.head if isinstance(t, Tensor) else Head() for t in tensors)
+        model = ModelVal(new_id(), outputs=heads, site=interp.site(node))
+        self.note(model, interp)
+        return model
+
+    def loss_object(self, last, args, node, interp) -> LossVal:
+        loss_id, index = LOSS_CLASSES[last]
+        flag = args.get(index, "from_logits")
+        if not args.given(index, "from_logits"):
+            from_logits = False
+        else:
+            from_logits = flag.value if isinstance(flag, Const) and isinstance(flag.value, bool) else None
+        return LossVal(Loss(loss_id, interp.site(node), from_logits, last))
+
+    # -- models at work --------------------------------------------------------
+
+    def call_value(self, callee, args, node, interp):
+        if isinstance(callee, Layer):
+            return Tensor(self.apply(callee, _input_head(args.get(0, "inputs")), interp))
+        if isinstance(callee, ModelVal):
+            heads = self.heads_of(callee, interp)
+            return Tensor(heads[0]) if len(heads) == 1 else None
+        return NOT_HANDLED
+
+    def apply(self, layer: Layer, head: Head, interp) -> Head:
+        if layer.kind == "dense":
+            return layer.head
+        if layer.kind == "activation":
+            return Head(layer.head.activation, head.units, layer.head.site, head.units_site, layer.head.axis,
+                        name=layer.head.name or head.name)
+        if layer.kind == "identity":
+            return head
+        if layer.kind == "lambda" and isinstance(layer.inner, Function):
+            result = interp.call_function(layer.inner, Args(pos=[Tensor(head)]), None)
+            return result.head if isinstance(result, Tensor) else Head()
+        if isinstance(layer, ModelVal):
+            return self.heads_of(layer, interp)[-1]
+        return Head()
+
+    def heads_of(self, model, interp) -> tuple:
+        if isinstance(model, Instance):
+            model = model.model
+        if not isinstance(model, ModelVal):
+            return ()
+        if model.outputs is not None:
+            return model.outputs
+        head = Head()
+        for layer in model.layers:
+            head = self.apply(layer, head, interp) if isinstance(layer, (Layer, ModelVal)) else Head()
+        return (head,)
+
+    def note(self, model: ModelVal, interp) -> None:
+        """Remember single-unit softmax heads: wrong whether or not the model is ever compiled."""
+        self.heads.extend(h for h in self.heads_of(model, interp) if h.activation == SOFTMAX and h.units == 1)
+
+    def attribute(self, owner, name, node, interp):
+        if isinstance(owner, (ModelVal, Instance)) and name in ("output", "outputs"):
+            heads = self.heads_of(owner, interp)
+            if len(heads) == 1:
+                return Tensor(heads[0]) if name == "output" else Seq((Tensor(heads[0]),))
+        return NOT_HANDLED
+
+    def method(self, receiver, name, args, node, interp):
+        model = receiver.model if isinstance(receiver, Instance) else receiver
+        if not isinstance(model, ModelVal) or model.framework != "keras":
+            return NOT_HANDLED
+        if name == "add":
+            return self.add(receiver, args.get(0, "layer"), node, interp)
+        if name == "compile":
+            loss_node = args.node(1, "loss")
+            self.compiled.append(Compiled(model.id, self.heads_of(model, interp), args.get(1, "loss"), loss_node))
+            return Const(None)
+        if name in FIT_METHODS:
+            self.fitted.append(Fitted(model.id, _fit_target(args)))
+            return None
+        return None
+
+    def add(self, receiver, layer, node, interp):
+        if not isinstance(receiver, ModelVal):
+            return None
+        grown = receiver.add(layer)
+        self.note(grown, interp)
+        owner = node.func.value
+        if isinstance(owner, cst.Name):
+            interp.frame.env.vars[owner.value] = grown
+        elif isinstance(owner, cst.Attribute):
+            holder = interp.eval(owner.value)
+            if isinstance(holder, Instance):
+                holder.attrs[owner.attr.value] = grown
+        return Const(None)
+
+    def instantiated(self, instance, args, node, interp):
+        if not _is_keras_model_class(instance.cls):
+            return NOT_HANDLED
+        call = instance.cls.method("call")
+        if call is None:
+            return NOT_HANDLED
+        result = interp.call_function(call, Args(pos=[Tensor(Head())]), instance)
+        heads = tuple(t.head if isinstance(t, Tensor) else Head() for t in _as_tuple(result))
+        instance.model = ModelVal(new_id(), outputs=heads, site=interp.site(node) if node else None)
+        self.note(instance.model, interp)
+        return None
+
+    # -- facts out -------------------------------------------------------------
+
+    def bindings(self, interp) -> list[Binding]:
+        out = [Binding(head) for head in self.heads]
+        for compiled in self.compiled:
+            targets = [f.target for f in self.fitted if f.model_id == compiled.model_id] or [None]
+            for head, loss in _pair_losses(compiled, interp):
+                for target in dict.fromkeys(targets):
+                    out.append(Binding(head, loss, target if len(compiled.heads) == 1 else None))
+        return out
+
+
+def keras_loss(value, node, interp):
+    """A Loss fact from a compile(loss=...) value written at `node`, or None."""
+    if isinstance(value, LossVal):
+        return value.loss
+    if isinstance(value, Const) and isinstance(value.value, str):
+        loss_id = LOSS_NAMES.get(value.value.lower())
+        site = interp.site(value.node or node)
+        return Loss(loss_id, site, False, repr(value.value)) if loss_id else None
+    if isinstance(value, Ref) and keras_name(value.name) in LOSS_NAMES and ".losses." in value.name:
+        return Loss(LOSS_NAMES[keras_name(value.name)], interp.site(node), False, keras_name(value.name))
+    return None
+
+
+def _pair_losses(compiled: Compiled, interp):
+    """(head, Loss) pairs: one loss for all outputs, a list in order, or a dict by output name."""
+    heads, loss_value = compiled.heads, compiled.loss
+    if isinstance(loss_value, Mapping):
+        by_name = dict(loss_value.items)
+        if len(heads) == 1 and len(by_name) == 1 and heads[0].name is None:
+            pairs = [(heads[0], next(iter(by_name.values())))]
+        else:
+            pairs = [(h, by_name.get(h.name)) for h in heads if h.name in by_name]
+    elif isinstance(loss_value, Seq) and len(loss_value.items) == len(heads):
+        pairs = list(zip(heads, loss_value.items))
+    else:
+        pairs = [(h, loss_value) for h in heads]
+    for head, value in pairs:
+        loss = keras_loss(value, compiled.loss_node, interp)
+        if loss is not None:
+            yield head, loss
+
+
+def _fit_target(args: Args):
+    y = args.get(1, "y")
+    if isinstance(y, TargetVal):
+        return y.target
+    x = args.get(0, "x")
+    if isinstance(x, Data):
+        return x.target
+    return None
+
+
+def _input_head(value) -> Head:
+    return value.head if isinstance(value, Tensor) else Head()
+
+
+def _axis(args: Args):
+    return const_int(args.get(1, "axis"))
+
+
+def _as_tuple(value):
+    return value.items if isinstance(value, Seq) else (value,)
+
+
+def _is_keras_model_class(cls: Class) -> bool:
+    for base in cls.bases:
+        if isinstance(base, Ref) and keras_name(base.name) in ("Model", "Sequential"):
+            return True
+        if isinstance(base, Class) and _is_keras_model_class(base):
+            return True
+    return False

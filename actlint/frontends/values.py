@@ -1,0 +1,151 @@
+"""Abstract values the interpreter computes for expressions.
+
+`None` stands for "unknown": anything the interpreter could not resolve.
+Values are immutable so that branch environments can be copied and compared.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field, replace
+from typing import Any, Optional
+
+from actlint.facts import Head, Loss, Site, Target
+
+_ids = itertools.count(1)
+
+
+def new_id() -> int:
+    return next(_ids)
+
+
+@dataclass(frozen=True)
+class Const:
+    """A Python literal: int, float, str, bool or None, and where it was written."""
+
+    value: Any
+    node: Any = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Seq:
+    """A tuple or list of values."""
+
+    items: tuple
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """A dict with constant string keys."""
+
+    items: tuple  # ((key, value), ...)
+
+    def get(self, key):
+        return dict(self.items).get(key)
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A name imported from a framework or library, as a dotted canonical name."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Tensor:
+    """A tensor flowing through a model; `head` describes how it was produced."""
+
+    head: Head
+
+
+@dataclass(frozen=True)
+class Layer:
+    """A layer or module object, before it is called on a tensor.
+
+    kind: "dense" (sets units and activation), "activation" (sets activation only),
+    "identity" (passes the head through), "model" (a nested model), "other".
+    """
+
+    kind: str
+    head: Head = Head()
+    site: Optional[Site] = None
+    inner: Any = None  # for "model": the nested ModelVal; for lambdas: the function
+
+
+@dataclass(frozen=True)
+class ModelVal:
+    """A model object: Sequential (layers), functional or subclassed (outputs)."""
+
+    id: int
+    layers: tuple = ()
+    outputs: Optional[tuple] = None  # heads, for functional/subclassed models
+    framework: str = "keras"
+    site: Optional[Site] = None
+
+    def add(self, layer) -> "ModelVal":
+        return replace(self, layers=self.layers + (layer,))
+
+
+@dataclass(frozen=True)
+class LossVal:
+    loss: Loss
+
+
+@dataclass(frozen=True)
+class TargetVal:
+    target: Target
+
+
+@dataclass(frozen=True)
+class Data:
+    """A dataset or generator yielding (x, y); `target` describes y."""
+
+    target: Optional[Target]
+
+
+@dataclass(frozen=True)
+class Obj:
+    """An instance of a library class the frontends model by name (encoders, generators)."""
+
+    kind: str
+    info: tuple = ()
+    site: Optional[Site] = None
+
+    def get(self, key):
+        return dict(self.info).get(key)
+
+
+@dataclass(frozen=True)
+class Function:
+    node: Any  # libcst.FunctionDef or libcst.Lambda
+    env: Any = field(compare=False, default=None)  # the defining environment
+    owner: Any = field(compare=False, default=None)  # class for methods
+
+
+@dataclass(frozen=True)
+class Class:
+    node: Any  # libcst.ClassDef
+    bases: tuple  # evaluated base values
+    env: Any = field(compare=False, default=None)
+
+    def method(self, name):
+        import libcst as cst
+
+        for stmt in self.node.body.body:
+            if isinstance(stmt, cst.FunctionDef) and stmt.name.value == name:
+                return Function(stmt, self.env, self)
+        for base in self.bases:
+            if isinstance(base, Class):
+                found = base.method(name)
+                if found is not None:
+                    return found
+        return None
+
+
+@dataclass(eq=False)
+class Instance:
+    """An instance of a class defined in the analyzed file. Mutable attributes."""
+
+    cls: Class
+    attrs: dict = field(default_factory=dict)
+    model: Optional[ModelVal] = None  # set when the class is a model
