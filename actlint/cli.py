@@ -65,6 +65,7 @@ def main(paths, select, ignore, exit_zero, output_format, list_rules, explain):
     for missing in run.missing:
         click.echo(f"actlint: error: {missing}: no such file or directory", err=True)
     click.echo(FORMATS[output_format](run.results), nl=False)
+    sys.stdout.flush()
     click.echo(_summary(run), err=True)
     if run.missing or run.internal_errors:
         sys.exit(2)

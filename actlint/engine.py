@@ -6,6 +6,7 @@ file passes the byte prefilter.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from typing import Optional
@@ -85,6 +86,8 @@ def lint_source(path: str, data: bytes) -> FileReport:
     except RecursionError:
         report.results.append(diagnostic("ACT003", path, "skipped: the code is nested too deeply to analyze"))
     except Exception as error:  # an actlint bug: report it, keep linting the other files
+        if os.environ.get("ACTLINT_DEBUG"):
+            raise
         report.results.append(diagnostic("ACT003", path, f"internal error: {type(error).__name__}: {error}"))
     return report
 
@@ -98,11 +101,25 @@ def _parse(path: str, data: bytes, report: FileReport):
     try:
         return cst.parse_module(data)
     except cst.ParserSyntaxError as error:
-        line = str(error).splitlines()[0] if str(error) else "invalid syntax"
-        report.results.append(diagnostic("ACT001", path, f"syntax error: {line}", error.raw_line, error.raw_column + 1))
+        report.results.append(_syntax_error(path, data, error))
     except (UnicodeDecodeError, LookupError, SyntaxError) as error:
         report.results.append(diagnostic("ACT002", path, f"cannot decode the file: {error}"))
     return None
+
+
+def _syntax_error(path: str, data: bytes, error) -> Result:
+    """Python's own message where it has one: the words users know, at the line it names."""
+    import ast
+
+    try:
+        ast.parse(data)
+    except SyntaxError as python_error:
+        where = (python_error.lineno or 1, python_error.offset or 1)
+        return diagnostic("ACT001", path, f"syntax error: {python_error.msg}", *where)
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    return diagnostic("ACT001", path, f"syntax error: libcst cannot parse this code", error.raw_line,
+                      error.raw_column + 1)
 
 
 def _analyze(path: str, module) -> list[Result]:

@@ -67,7 +67,16 @@ def const_str(value):
 
 
 def literal_count(value):
-    return len(value.items) if isinstance(value, Seq) else None
+    """How many distinct classes a literal list names: `["cat", "dog"]` or `[["a", "b"], ["c"]]`."""
+    if not isinstance(value, Seq):
+        return None
+    labels = set()
+    for item in value.items:
+        members = item.items if isinstance(item, Seq) else (item,)
+        if not all(isinstance(m, Const) for m in members):
+            return None
+        labels.update(m.value for m in members)
+    return len(labels)
 
 
 class DataFrontend(Frontend):

@@ -196,7 +196,10 @@ class KerasFrontend(Frontend):
             return Tensor(heads[0]) if len(heads) == 1 else None
         return NOT_HANDLED
 
-    def apply(self, layer: Layer, head: Head, interp) -> Head:
+    def apply(self, layer, head: Head, interp) -> Head:
+        if isinstance(layer, (ModelVal, Instance)):
+            heads = self.heads_of(layer, interp)
+            return heads[-1] if len(heads) == 1 else Head()
         if layer.kind == "dense":
             return layer.head
         if layer.kind == "activation":
@@ -207,8 +210,6 @@ class KerasFrontend(Frontend):
         if layer.kind == "lambda" and isinstance(layer.inner, Function):
             result = interp.call_function(layer.inner, Args(pos=[Tensor(head)]), None)
             return result.head if isinstance(result, Tensor) else Head()
-        if isinstance(layer, ModelVal):
-            return self.heads_of(layer, interp)[-1]
         return Head()
 
     def heads_of(self, model, interp) -> tuple:
@@ -220,7 +221,7 @@ class KerasFrontend(Frontend):
             return model.outputs
         head = Head()
         for layer in model.layers:
-            head = self.apply(layer, head, interp) if isinstance(layer, (Layer, ModelVal)) else Head()
+            head = self.apply(layer, head, interp) if isinstance(layer, (Layer, ModelVal, Instance)) else Head()
         return (head,)
 
     def note(self, model: ModelVal, interp) -> None:
