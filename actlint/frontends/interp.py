@@ -36,6 +36,8 @@ _ALIASES = (
     ("keras.api", "keras"),
     ("keras._tf_keras.keras", "keras"),
     ("tensorflow", "tf"),
+    ("tf.compat.v1.keras", "keras"),
+    ("tf.keras", "keras"),
 )
 
 
