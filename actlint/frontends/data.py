@@ -23,6 +23,14 @@ DATASETS = {
     "california_housing": (CONTINUOUS, None),
 }
 
+# sklearn.datasets.load_<name>(): a Bunch whose .target holds integer class ids.
+SKLEARN_DATASETS = {
+    "load_iris": (INDEX, 3),
+    "load_digits": (INDEX, 10),
+    "load_wine": (INDEX, 3),
+    "load_breast_cancer": (BINARY, 2),
+}
+
 # Keras generator class_mode / dataset label_mode -> encoding.
 LABEL_MODES = {
     "categorical": ONE_HOT,
@@ -95,6 +103,8 @@ class DataFrontend(Frontend):
             return target(ONE_HOT, None, interp, node, "pd.get_dummies")
         if name.startswith("sklearn.") and last in ENCODER_KINDS:
             return self.encoder(ENCODER_KINDS[last], args, node, interp)
+        if name.startswith("sklearn.datasets.") and last in SKLEARN_DATASETS:
+            return self.sklearn_dataset(last, args, node, interp)
         if name.startswith("sklearn.") and last == "train_test_split":
             return self.split(args)
         if name in PASS_THROUGH_CALLS and isinstance(args.get(0), (TargetVal, Data)):
@@ -115,6 +125,13 @@ class DataFrontend(Frontend):
             classes = 20
         labels = target(encoding, classes, interp, node, f"{name}.load_data()")
         return Seq((Seq((None, labels)), Seq((None, labels))))
+
+    def sklearn_dataset(self, name, args, node, interp):
+        encoding, classes = SKLEARN_DATASETS[name]
+        labels = target(encoding, classes, interp, node, f"{name}()")
+        if isinstance(args.get(None, "return_X_y"), Const) and args.get(None, "return_X_y").value:
+            return Seq((None, labels))
+        return Obj("bunch", (("target", labels),))
 
     def one_hot(self, labels, depth, node, interp, spelling):
         classes = const_int(depth)
@@ -191,6 +208,8 @@ class DataFrontend(Frontend):
         return target(BINARY if classes == 2 else ONE_HOT, classes, interp, node, "LabelBinarizer")
 
     def subscript(self, value, indexes, node, interp):
+        if isinstance(value, Obj) and value.kind == "bunch" and indexes == [Const("target")]:
+            return value.get("target")
         if isinstance(value, Obj) and value.kind == "eye" and len(indexes) == 1:
             return target(ONE_HOT, value.get("classes"), interp, value.site.node, "np.eye")
         if isinstance(value, (TargetVal, Data)) and len(node.slice) == 1:
@@ -200,6 +219,8 @@ class DataFrontend(Frontend):
         return NOT_HANDLED
 
     def attribute(self, owner, name, node, interp):
+        if isinstance(owner, Obj) and owner.kind == "bunch" and name == "target":
+            return owner.get("target")
         if isinstance(owner, TargetVal) and name == "values":
             return owner
         return NOT_HANDLED

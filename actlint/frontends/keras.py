@@ -32,7 +32,6 @@ UNIT_LAYERS = {  # layer -> positional index of its activation argument (None: k
     "Dense": 1, "Conv1D": None, "Conv2D": None, "Conv3D": None, "SeparableConv2D": None,
     "Conv2DTranspose": None, "DepthwiseConv2D": None, "SimpleRNN": 1, "LSTM": 1, "GRU": 1,
 }
-UNIT_KEYWORDS = ("units", "filters")
 PASS_THROUGH_LAYERS = {
     "Dropout", "Flatten", "Reshape", "GaussianNoise", "GaussianDropout", "ActivityRegularization",
     "AlphaDropout", "SpatialDropout1D", "SpatialDropout2D",
@@ -118,7 +117,8 @@ class KerasFrontend(Frontend):
         site = interp.site(node)
         name = const_str(args.get(None, "name"))
         if last in UNIT_LAYERS:
-            units = const_int(args.get(0, "units") if last == "Dense" else args.get(0, UNIT_KEYWORDS[1]))
+            units = const_int(args.get(0, "units") or args.get(None, "output_dim") if last == "Dense"
+                              else args.get(0, "filters"))
             act = self.activation_value(args.get(UNIT_LAYERS[last], "activation"), interp)
             if last in ("SimpleRNN", "LSTM", "GRU") and not args.given(1, "activation"):
                 act = OTHER  # tanh by default
