@@ -13,7 +13,9 @@ from typing import Optional
 
 from actlint.catalogue import rules
 
-PREFILTER = re.compile(rb"keras|tensorflow|torch|jax")
+# A file is worth parsing when it names a framework, or sets a loss it may have imported
+# from elsewhere in the project (`loss=cfg.loss`, `criterion = get_loss(name)`).
+PREFILTER = re.compile(rb"keras|tensorflow|torch|jax|(?:\bloss|criterion)\w*\s*=")
 
 
 @dataclass(frozen=True)
@@ -73,16 +75,50 @@ def diagnostic(code: str, path: str, message: str, row: int = 1, column: int = 1
     return Result(code, message, path, where, where)
 
 
-def lint_source(path: str, data: bytes) -> FileReport:
+class Session:
+    """What one run shares across files: each file parsed at most once, the project's modules."""
+
+    def __init__(self):
+        self.parsed: dict = {}  # resolved path -> libcst.Module, or None when it does not parse
+        self._project = None
+
+    def parse_path(self, path: str):
+        key = os.path.realpath(path)
+        if key not in self.parsed:
+            try:
+                with open(key, "rb") as handle:
+                    data = handle.read()
+            except OSError:
+                data = b"\x00"
+            self.parsed[key] = _parse(path, data, FileReport(path))
+        return self.parsed[key]
+
+    def parse(self, path: str, data: bytes, report: "FileReport"):
+        key = os.path.realpath(path)
+        if self.parsed.get(key) is None:
+            self.parsed[key] = _parse(path, data, report)
+        return self.parsed[key]
+
+    @property
+    def project(self):
+        if self._project is None:
+            from actlint.frontends.project import Project
+
+            self._project = Project(self.parse_path)
+        return self._project
+
+
+def lint_source(path: str, data: bytes, session: Optional[Session] = None) -> FileReport:
     """Lint one file's bytes. Never raises: failures become ACT0xx diagnostics."""
     report = FileReport(path)
     if not PREFILTER.search(data):
         return report
+    session = session or Session()
     try:
-        module = _parse(path, data, report)
+        module = session.parse(path, data, report)
         if module is not None:
             report.parsed = True
-            report.results.extend(_analyze(path, module))
+            report.results.extend(_analyze(path, module, session.project))
     except RecursionError:
         report.results.append(diagnostic("ACT004", path, "skipped: the code is nested too deeply to analyze"))
     except Exception as error:  # an actlint bug: report it, keep linting the other files
@@ -141,11 +177,11 @@ def _undecodable(data: bytes):
     return None
 
 
-def _analyze(path: str, module) -> list[Result]:
+def _analyze(path: str, module, project=None) -> list[Result]:
     from actlint.checks import check
     from actlint.frontends import analyze_module
 
-    facts = analyze_module(path, module)
+    facts = analyze_module(path, module, project)
     findings = {}  # one finding per (code, primary node): the one that names the most ends
     for finding in [f for b in facts.bindings for f in check(b)] + list(facts.local):
         key = (finding.code, _node_key(finding.site))
@@ -153,24 +189,28 @@ def _analyze(path: str, module) -> list[Result]:
             findings[key] = finding
     if not findings:
         return []
-    return _locate(path, module, list(findings.values()))
+    return _locate(list(findings.values()))
 
 
 def _node_key(site):
     return (site.path, id(site.node))
 
 
-def _locate(path: str, module, findings: list) -> list[Result]:
-    """Rows and columns, computed once for a file that has findings."""
+def _locate(findings: list) -> list[Result]:
+    """Rows and columns, computed once per file that has a finding's end in it."""
     from libcst.metadata import MetadataWrapper, PositionProvider
 
-    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    tables = {}
+
+    def span(site):
+        if id(site.module) not in tables:
+            tables[id(site.module)] = MetadataWrapper(site.module, unsafe_skip_copy=True).resolve(PositionProvider)
+        return _span(tables[id(site.module)], site)
+
     results = []
     for finding in findings:
-        start, end = _span(positions, finding.site)
-        related = tuple(
-            RelatedLocation(r.site.path, _span(positions, r.site)[0], r.label) for r in finding.related
-        )
+        start, end = span(finding.site)
+        related = tuple(RelatedLocation(r.site.path, span(r.site)[0], r.label) for r in finding.related)
         results.append(Result(
             finding.code, finding.message, finding.site.path, start, end, related,
             getattr(finding, "suggestion", ""), getattr(finding, "facts", ()), finding.severity,

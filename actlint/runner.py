@@ -7,7 +7,7 @@ import stat
 from dataclasses import dataclass, field
 
 from actlint.discovery import discover
-from actlint.engine import Result, diagnostic, lint_source
+from actlint.engine import Result, Session, diagnostic, lint_source
 
 
 @dataclass
@@ -53,13 +53,15 @@ def read_file(path: str):
 def lint_paths(paths, selection: Selection = Selection()) -> Run:
     found = discover(paths)
     run = Run(files=len(found.files), missing=found.missing)
+    session = Session()
     for path in found.files:
         data = read_file(path)
         if isinstance(data, Result):
             run.results.append(data)
             continue
-        run.results.extend(lint_source(path, data).results)
-    run.results = sorted((r for r in run.results if selection.wants(r.code)), key=Result.sort_key)
+        run.results.extend(lint_source(path, data, session).results)
+    unique = {(r.code, r.filename, r.location): r for r in run.results}  # one bug seen from two files
+    run.results = sorted((r for r in unique.values() if selection.wants(r.code)), key=Result.sort_key)
     run.results = [verified(r) for r in run.results]
     return run
 

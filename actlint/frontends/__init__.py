@@ -16,11 +16,11 @@ def registry() -> list:
     return [KerasFrontend(), DataFrontend()]
 
 
-def analyze_module(path: str, module) -> FileFacts:
+def analyze_module(path: str, module, project=None) -> FileFacts:
     from actlint.frontends.interp import Budget, Interpreter
 
     frontends = registry()
-    interp = Interpreter(path, module, frontends)
+    interp = Interpreter(path, module, frontends, project)
     facts = FileFacts(path)
     try:
         interp.run()

@@ -21,7 +21,7 @@ from typing import Any, Optional
 import libcst as cst
 
 from actlint.facts import Site
-from actlint.frontends.values import Class, Const, Function, Instance, Mapping, Ref, Seq
+from actlint.frontends.values import Class, Const, Function, Instance, Mapping, ModuleVal, Ref, Seq
 
 NOT_HANDLED = object()
 MAX_DEPTH = 6
@@ -100,9 +100,11 @@ class Args:
 class Env:
     """A scope: local names, falling back to the enclosing (module) scope."""
 
-    def __init__(self, parent: Optional["Env"] = None):
+    def __init__(self, parent: Optional["Env"] = None, origin=None):
         self.vars: dict = {}
         self.parent = parent
+        # (path, libcst.Module) of the code this scope runs: facts found here are located there.
+        self.origin = origin or (parent.origin if parent is not None else None)
 
     def lookup(self, name):
         env = self
@@ -113,7 +115,7 @@ class Env:
         return None
 
     def copy(self) -> "Env":
-        clone = Env(self.parent)
+        clone = Env(self.parent, self.origin)
         clone.vars = dict(self.vars)
         return clone
 
@@ -131,8 +133,7 @@ class Frame:
         self.func = func  # the FunctionDef being run, for context (method names)
 
 
-# `if __name__ == "__main__":` runs: the file is read as the script it usually is.
-_BUILTIN_CONSTANTS = {"True": True, "False": False, "None": None, "__name__": "__main__"}
+_BUILTIN_CONSTANTS = {"True": True, "False": False, "None": None}
 
 _BINOPS = {
     cst.Add: operator.add,
@@ -153,10 +154,12 @@ _COMPARE = {
 class Interpreter:
     """Runs the frontends' semantics over one module."""
 
-    def __init__(self, path: str, module: cst.Module, frontends: list):
+    def __init__(self, path: str, module: cst.Module, frontends: list, project=None, name="__main__"):
         self.path = path
         self.module = module
         self.frontends = frontends
+        self.project = project  # the other files of the project, for imports (project.py)
+        self.name = name  # __name__: "__main__" for the linted file, the module name for an import
         self.steps = 0
         self.depth = 0
         self.called: set = set()  # FunctionDef nodes that ran at a call site
@@ -167,12 +170,14 @@ class Interpreter:
 
     # -- entry -------------------------------------------------------------
 
-    def run(self) -> None:
-        frame = Frame(Env())
+    def run(self, top_level_only: bool = False) -> Env:
+        frame = Frame(Env(origin=(self.path, self.module)))
         self.stack.append(frame)
         self.exec_block(self.module.body, frame)
-        self._run_uncalled(frame.env)
+        if not top_level_only:
+            self._run_uncalled(frame.env)
         self.stack.pop()
+        return frame.env
 
     def _run_uncalled(self, env: Env) -> None:
         for name, value in list(env.vars.items()):
@@ -186,7 +191,9 @@ class Interpreter:
                         self.call_function(Function(stmt, cls.env, cls), Args(), instances[0])
 
     def site(self, node) -> Site:
-        return Site(self.path, node, self.module)
+        origin = self.stack[-1].env.origin if self.stack else None
+        path, module = origin or (self.path, self.module)
+        return Site(path, node, module)
 
     @property
     def frame(self) -> Frame:
@@ -252,6 +259,8 @@ class Interpreter:
             self.exec_import_from(small, frame)
 
     def bind_import(self, alias, full: str, frame: Frame, from_import: bool) -> None:
+        if self.project is not None and self._bind_project_import(alias, full, frame, from_import):
+            return
         if alias.asname is not None:
             frame.env.vars[alias.asname.name.value] = Ref(canonical(full))
         elif from_import:
@@ -261,11 +270,40 @@ class Interpreter:
             frame.env.vars[first] = Ref(canonical(first))
 
     def exec_import_from(self, small: cst.ImportFrom, frame: Frame) -> None:
-        if small.relative or small.module is None or isinstance(small.names, cst.ImportStar):
+        if isinstance(small.names, cst.ImportStar):
             return
-        module = dotted(small.module)
+        module = dotted(small.module) if small.module is not None else ""
+        if small.relative:
+            if self.project is not None:
+                for alias in small.names:
+                    value = self.project.import_name(self._importer(), module, dotted(alias.name), len(small.relative))
+                    frame.env.vars[(alias.asname.name if alias.asname else alias.name).value] = value
+            return
         for alias in small.names:
             self.bind_import(alias, module + "." + dotted(alias.name), frame, from_import=True)
+
+    def _importer(self) -> str:
+        origin = self.stack[-1].env.origin if self.stack else None
+        return origin[0] if origin else self.path
+
+    def _bind_project_import(self, alias, full: str, frame: Frame, from_import: bool) -> bool:
+        """Bind a name imported from another file of the project; False when it is not one."""
+        importer = self._importer()
+        if from_import:
+            module, _, name = full.rpartition(".")
+            if not self.project.has_module(importer, module, 0):
+                return False
+            value = self.project.import_name(importer, module, name, 0)
+            frame.env.vars[alias.asname.name.value if alias.asname else name] = value
+            return True
+        if not self.project.has_module(importer, full, 0):
+            return False
+        if alias.asname is not None:
+            frame.env.vars[alias.asname.name.value] = self.project.module_value(importer, full, 0)
+        else:
+            first = full.split(".", 1)[0]
+            frame.env.vars[first] = self.project.module_value(importer, first, 0)
+        return True
 
     def exec_if(self, stmt: cst.If, frame: Frame) -> None:
         cond = self.eval(stmt.test, frame)
@@ -332,9 +370,20 @@ class Interpreter:
 
     def define_class(self, stmt: cst.ClassDef, frame: Frame) -> None:
         bases = tuple(self.eval(arg.value, frame) for arg in stmt.bases if arg.keyword is None)
-        cls = Class(stmt, bases, frame.env)
+        cls = Class(stmt, bases, frame.env, self._class_attributes(stmt, frame))
         frame.env.vars[stmt.name.value] = cls
         self.classes.append(cls)
+
+    def _class_attributes(self, stmt: cst.ClassDef, frame: Frame) -> dict:
+        """Class-level constants (`NUM_CLASSES = 10`, dataclass fields with defaults), in order."""
+        attrs = {}
+        for line in _body(stmt.body):
+            for small in line.body if isinstance(line, cst.SimpleStatementLine) else ():
+                if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+                    attrs[small.target.value] = self.eval(small.value, frame) if small.value else None
+                elif isinstance(small, cst.Assign) and isinstance(small.targets[0].target, cst.Name):
+                    attrs[small.targets[0].target.value] = self.eval(small.value, frame)
+        return attrs
 
     # -- expressions -------------------------------------------------------
 
@@ -345,12 +394,15 @@ class Interpreter:
         return method(node, frame) if method is not None else None
 
     def eval_Name(self, node: cst.Name, frame: Frame):
+        if node.value == "__name__":
+            return Const(self.name)
         if node.value in _BUILTIN_CONSTANTS:
             return Const(_BUILTIN_CONSTANTS[node.value])
         return frame.env.lookup(node.value)
 
     def eval_Integer(self, node, frame):
-        return _int_literal(node)
+        value = _int_literal(node)
+        return Const(value, self.site(node)) if value is not None else None
 
     def eval_Float(self, node, frame):
         try:
@@ -360,7 +412,7 @@ class Interpreter:
 
     def eval_SimpleString(self, node, frame):
         value = node.evaluated_value
-        return Const(value, node) if isinstance(value, str) else None
+        return Const(value, self.site(node)) if isinstance(value, str) else None
 
     def eval_ConcatenatedString(self, node, frame):
         value = node.evaluated_value
@@ -415,10 +467,11 @@ class Interpreter:
             if name in owner.attrs:
                 return owner.attrs[name]
             method = owner.cls.method(name)
-            return Bound(method, owner) if method is not None else None
+            return Bound(method, owner) if method is not None else owner.cls.attrs.get(name)
         if isinstance(owner, Class):
-            method = owner.method(name)
-            return method
+            return owner.method(name) or owner.attrs.get(name)
+        if isinstance(owner, ModuleVal):
+            return owner.attribute(name)
         return self._ask("attribute", owner, name, node)
 
     def eval_BinaryOperation(self, node: cst.BinaryOperation, frame):
@@ -480,9 +533,12 @@ class Interpreter:
         args = self.eval_args(node.args, frame)
         if isinstance(func, cst.Attribute):
             receiver = self.eval(func.value, frame)
-            if not isinstance(receiver, (Ref, Instance, Class)):
+            if not isinstance(receiver, (Ref, Instance, Class, ModuleVal)):
                 return self._ask("method", receiver, func.attr.value, args, node)
-            callee = self.eval_Attribute(func, frame) if isinstance(receiver, Class) else self._attr_of(receiver, func)
+            if isinstance(receiver, (Class, ModuleVal)):
+                callee = self.eval_Attribute(func, frame)
+            else:
+                callee = self._attr_of(receiver, func)
         else:
             callee = self.eval(func, frame)
         return self.call(callee, args, node)
@@ -496,6 +552,8 @@ class Interpreter:
         method = receiver.cls.method(name)
         if method is not None:
             return Bound(method, receiver)
+        if name in receiver.cls.attrs:
+            return receiver.cls.attrs[name]
         return _MissingMethod(receiver, name)
 
     def eval_args(self, arg_nodes, frame) -> Args:
@@ -575,6 +633,11 @@ class Interpreter:
         init = cls.method("__init__")
         if init is not None:
             self.call_function(init, args, instance)
+        elif _is_dataclass(cls):
+            names = list(cls.attrs)
+            for i, value in enumerate(args.pos[: len(names)]):
+                instance.attrs[names[i]] = value
+            instance.attrs.update((k, v) for k, v in args.kw.items() if k in cls.attrs)
         self._ask("instantiated", instance, args, node)
         return instance
 
@@ -603,6 +666,10 @@ def _is_recursive(func: Function, stack: list) -> bool:
     return any(frame.func is func.node for frame in stack)
 
 
+def _is_dataclass(cls: Class) -> bool:
+    return any(dotted(getattr(d.decorator, "func", d.decorator)).endswith("dataclass") for d in cls.node.decorators)
+
+
 def _is_static(node) -> bool:
     if not isinstance(node, cst.FunctionDef):
         return False
@@ -626,7 +693,7 @@ def _ends_in_exit(block) -> bool:
 
 def _int_literal(node):
     try:
-        return Const(int(node.value.replace("_", ""), 0), node)
+        return int(node.value.replace("_", ""), 0)
     except ValueError:
         return None
 

@@ -294,7 +294,7 @@ def keras_loss(value, node, interp):
         return value.loss
     if isinstance(value, Const) and isinstance(value.value, str):
         loss_id = LOSS_NAMES.get(value.value.lower())
-        site = interp.site(value.node or node)
+        site = value.site or interp.site(node)
         return Loss(loss_id, site, False, repr(value.value)) if loss_id else None
     if isinstance(value, Ref) and keras_name(value.name) in LOSS_NAMES and ".losses." in value.name:
         return Loss(LOSS_NAMES[keras_name(value.name)], interp.site(node), False, keras_name(value.name))

@@ -24,7 +24,7 @@ class Const:
     """A Python literal: int, float, str, bool or None, and where it was written."""
 
     value: Any
-    node: Any = field(default=None, compare=False, repr=False)
+    site: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -127,6 +127,7 @@ class Class:
     node: Any  # libcst.ClassDef
     bases: tuple  # evaluated base values
     env: Any = field(compare=False, default=None)
+    attrs: dict = field(compare=False, default_factory=dict)  # class-level constants
 
     def method(self, name):
         import libcst as cst
@@ -149,3 +150,17 @@ class Instance:
     cls: Class
     attrs: dict = field(default_factory=dict)
     model: Optional[ModelVal] = None  # set when the class is a model
+
+
+@dataclass(eq=False)
+class ModuleVal:
+    """Another file of the project, imported: its top-level names, and how to reach its submodules."""
+
+    path: str
+    env: Any
+    submodule: Any = None  # callable(name) -> value, for `pkg.sub` and `from pkg import sub`
+
+    def attribute(self, name):
+        if name in self.env.vars:
+            return self.env.vars[name]
+        return self.submodule(name) if self.submodule is not None else None

@@ -1,0 +1,118 @@
+"""The other files of a project, for imports: `from models import Net` follows Net into models.py.
+
+Each file is parsed at most once per run (the engine shares its parse cache) and its top
+level is run once, on first import, by an interpreter of its own; what the importer gets
+are the values (classes, functions, constants, models). Functions and classes still run
+in the importer's interpreter, so the facts they produce are paired there, located in
+the file that wrote them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Callable, Optional
+
+# Top-level names that are libraries, never project modules (a local `torch.py` is not followed).
+LIBRARIES = {
+    "keras", "tensorflow", "tf_keras", "torch", "torchvision", "numpy", "pandas", "sklearn",
+    "jax", "flax", "optax", "lightning", "pytorch_lightning", "scipy", "os", "sys", "math",
+}
+MAX_BYTES = 1_000_000
+PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
+
+
+class Project:
+    def __init__(self, parse: Callable[[str], object]):
+        self.parse = parse  # path -> libcst.Module or None (shared with the engine's cache)
+        self.envs: dict = {}  # resolved path -> Env, or None while it loads (import cycles)
+        self.found: dict = {}  # (directory, module, level) -> path or None
+
+    # -- where a module lives ------------------------------------------------------
+
+    def has_module(self, importer: str, module: str, level: int) -> bool:
+        if level == 0 and module.split(".", 1)[0] in LIBRARIES:
+            return False
+        return self.locate(importer, module, level) is not None
+
+    def locate(self, importer: str, module: str, level: int) -> Optional[str]:
+        start = Path(importer).resolve().parent
+        key = (start, module, level)
+        if key not in self.found:
+            self.found[key] = self._search(start, module, level)
+        return self.found[key]
+
+    def _search(self, start: Path, module: str, level: int) -> Optional[str]:
+        parts = [p for p in module.split(".") if p]
+        for root in _roots(start, level):
+            base = root.joinpath(*parts)
+            for candidate in ((base.with_suffix(".py"),) if parts else ()) + (base / "__init__.py",):
+                if candidate.is_file() and candidate.stat().st_size <= MAX_BYTES:
+                    return _display(candidate)
+        return None
+
+    # -- what it defines -------------------------------------------------------------
+
+    def module_value(self, importer: str, module: str, level: int):
+        from actlint.frontends.values import ModuleVal
+
+        path = self.locate(importer, module, level)
+        env = self.env(path, module) if path else None
+        if env is None:
+            return None
+        return ModuleVal(path, env, lambda name: self.module_value(importer, f"{module}.{name}".lstrip("."), level))
+
+    def import_name(self, importer: str, module: str, name: str, level: int):
+        """`from module import name`: a name the module defines, or a submodule."""
+        value = self.module_value(importer, module, level)
+        found = value.attribute(name) if value is not None else None
+        if found is None:
+            return self.module_value(importer, f"{module}.{name}" if module else name, level)
+        return found
+
+    def env(self, path: str, name: str):
+        if path in self.envs:
+            return self.envs[path]
+        self.envs[path] = None  # a cycle sees an empty module, not a crash
+        module = self.parse(path)
+        if module is not None:
+            self.envs[path] = _run_top_level(path, module, self, name)
+        return self.envs[path]
+
+
+def _run_top_level(path: str, module, project: Project, name: str):
+    from actlint.frontends import registry
+    from actlint.frontends.interp import Budget, Interpreter
+
+    interp = Interpreter(path, module, registry(), project, name=name.rpartition(".")[2] or name)
+    try:
+        return interp.run(top_level_only=True)
+    except (Budget, RecursionError):
+        return None
+
+
+def _display(path: Path) -> str:
+    """Paths under the working directory are shown relative to it, as the linted files are."""
+    relative = os.path.relpath(path)
+    return path.as_posix() if relative.startswith("..") else relative
+
+
+def _roots(start: Path, level: int):
+    """Folders an import may be relative to: for `from ..x`, the package; else the importer's
+    folder, the folders above it while they are packages, and the project root."""
+    if level:
+        root = start
+        for _ in range(level - 1):
+            root = root.parent
+        return [root]
+    roots = [start]
+    folder = start
+    while (folder / "__init__.py").exists() and folder.parent != folder:
+        folder = folder.parent
+        roots.append(folder)
+    for folder in list(start.parents)[:5]:
+        if any((folder / marker).exists() for marker in PROJECT_MARKERS):
+            if folder not in roots:
+                roots.append(folder)
+            break
+    return roots
