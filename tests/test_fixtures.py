@@ -1,20 +1,30 @@
-"""Every fixture's findings equal its inline `# expect:` annotations, exactly."""
+"""Every fixture's findings equal its inline `# expect:` annotations, exactly.
+
+A file under fixtures/<framework>/ is linted alone. A folder under fixtures/projects/ is linted
+as one project (one run), and each of its files is held to its own annotations.
+"""
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
 import pytest
 
-from actlint.engine import lint_source
+from actlint.engine import Session, lint_source
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+PROJECTS = FIXTURES / "projects"
 EXPECT = re.compile(r"#\s*expect:\s*([A-Z0-9, ]+|none)\s*$")
 
 
-def fixture_files():
-    return sorted(p for p in FIXTURES.rglob("*.py") if not p.name.endswith(".fixed.py"))
+def single_files():
+    return sorted(p for p in FIXTURES.rglob("*.py") if PROJECTS not in p.parents)
+
+
+def projects():
+    return sorted(p for p in PROJECTS.iterdir() if p.is_dir()) if PROJECTS.is_dir() else []
 
 
 def expected(path: Path) -> set:
@@ -26,16 +36,42 @@ def expected(path: Path) -> set:
     return found
 
 
-def actual(path: Path) -> set:
-    report = lint_source(str(path), path.read_bytes())
-    return {(r.code, r.location.row) for r in report.results}
+def lint(paths) -> dict:
+    """{realpath: {(code, row)}} for one run over `paths`."""
+    session = Session()
+    found = {}
+    for path in paths:
+        for r in lint_source(str(path), path.read_bytes(), session).results:
+            found.setdefault(os.path.realpath(r.filename), set()).add((r.code, r.location.row))
+    return found
 
 
-@pytest.mark.parametrize("path", fixture_files(), ids=lambda p: str(p.relative_to(FIXTURES)))
+@pytest.mark.parametrize("path", single_files(), ids=lambda p: str(p.relative_to(FIXTURES)))
 def test_fixture_findings_match_annotations(path):
-    assert actual(path) == expected(path)
+    assert lint([path]).get(os.path.realpath(path), set()) == expected(path)
+
+
+@pytest.mark.parametrize("folder", projects(), ids=lambda p: p.name)
+def test_project_findings_match_annotations(folder):
+    files = sorted(folder.rglob("*.py"))
+    found = lint(files)
+    assert {k: v for k, v in found.items() if v} == {
+        os.path.realpath(p): expected(p) for p in files if expected(p)
+    }
+
+
+@pytest.mark.parametrize("folder", projects(), ids=lambda p: p.name)
+def test_project_file_linted_alone_still_sees_the_project(folder):
+    """Linting one entry-point file follows its imports into the rest of the project."""
+    files = sorted(folder.rglob("*.py"))
+    together = lint(files)
+    for entry in (p for p in files if p.parent == folder):
+        alone = lint([entry])
+        for path, found in alone.items():
+            assert found <= together.get(path, set()), entry
 
 
 def test_every_fixture_is_annotated():
-    for path in fixture_files():
-        assert "# expect:" in path.read_text(encoding="utf-8"), f"{path} has no # expect: line"
+    for path in FIXTURES.rglob("*.py"):
+        if path.name != "__init__.py" and PROJECTS not in path.parents:
+            assert "# expect:" in path.read_text(encoding="utf-8"), f"{path} has no # expect: line"
