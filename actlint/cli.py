@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
 
 from actlint import __version__
 from actlint.catalogue import rules
+from actlint.config import FORMAT_NAMES
 
 
 def _codes(value: str | None) -> tuple:
@@ -41,14 +43,27 @@ def _explain(code: str) -> None:
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--select", help="Comma-separated rule codes or prefixes to enable (default: all).")
 @click.option("--ignore", help="Comma-separated rule codes or prefixes to disable.")
+@click.option("--extend-select", help="Comma-separated rule codes or prefixes to enable on top of the selection.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
-@click.option("--output-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--output-format", type=click.Choice(FORMAT_NAMES),
+              help="full (default in a terminal), concise (alias: text; default otherwise), json, sarif, "
+                   "github, gitlab or junit.")
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
+              help="Colour the full format (auto honours NO_COLOR and FORCE_COLOR).")
+@click.option("--statistics", is_flag=True, help="Print the number of findings per code instead of the findings.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="Use this configuration file (pyproject.toml or actlint.toml) for every file.")
+@click.option("--isolated", is_flag=True, help="Ignore all configuration files.")
+@click.option("--stdin-filename", help="The name of the file read from stdin (`-`), for configuration and reports.")
+@click.option("--force-exclude", is_flag=True, help="Apply the exclusions to files named on the command line too.")
 @click.option("--list-rules", is_flag=True, help="List every rule and exit.")
 @click.option("--explain", "explain", metavar="CODE", help="Explain a rule and exit.")
 @click.version_option(__version__, prog_name="actlint")
-def main(paths, select, ignore, exit_zero, output_format, list_rules, explain):
+def main(paths, select, ignore, extend_select, exit_zero, output_format, color, statistics, config_path,
+         isolated, stdin_filename, force_exclude, list_rules, explain):
     """Find mismatched output activations, losses and labels in Keras, PyTorch and TensorFlow code."""
-    from actlint.output import FORMATS, rule_table
+    from actlint.config import ConfigError
+    from actlint.output import rule_table
 
     if list_rules:
         click.echo(rule_table(), nl=False)
@@ -56,20 +71,84 @@ def main(paths, select, ignore, exit_zero, output_format, list_rules, explain):
     if explain:
         _explain(explain)
         return
-    from actlint.runner import Selection, lint_paths
+    if config_path and isolated:
+        raise click.UsageError("--config and --isolated cannot be used together")
+    try:
+        _lint(paths, select, ignore, extend_select, exit_zero, output_format, color, statistics,
+              config_path, isolated, stdin_filename, force_exclude)
+    except ConfigError as error:
+        click.echo(f"actlint: error: {error}", err=True)
+        sys.exit(2)
 
-    selection = Selection(_codes(select) or ("ACT",), _codes(ignore))
-    _check_codes(selection.select, "--select")
-    _check_codes(selection.ignore, "--ignore")
-    run = lint_paths(paths or (".",), selection)
-    for missing in run.missing:
-        click.echo(f"actlint: error: {missing}: no such file or directory", err=True)
-    click.echo(FORMATS[output_format](run.results), nl=False)
-    sys.stdout.flush()
-    click.echo(_summary(run), err=True)
+
+def _lint(paths, select, ignore, extend_select, exit_zero, output_format, color, statistics,
+          config_path, isolated, stdin_filename, force_exclude):
+    from actlint.config import Configs
+    from actlint.runner import Selection
+
+    selection = Selection(_codes(select) or None, _codes(ignore), _codes(extend_select))
+    for codes, option in ((selection.select or (), "--select"), (selection.ignore, "--ignore"),
+                          (selection.extend_select, "--extend-select")):
+        _check_codes(codes, option)
+    configs = Configs(config_path, isolated)
+    anchor = stdin_filename if _reads_stdin(paths, stdin_filename) and stdin_filename else os.getcwd()
+    output_format = output_format or configs.for_path(anchor).output_format or _default_format()
+    run = _run(paths, selection, configs, force_exclude, stdin_filename, output_format)
+    _report(run, output_format, color, statistics)
     if run.missing or run.internal_errors:
         sys.exit(2)
     sys.exit(0 if exit_zero or not run.results else 1)
+
+
+def _reads_stdin(paths, stdin_filename) -> bool:
+    if "-" in paths and len(paths) > 1:
+        raise click.UsageError("`-` (read stdin) cannot be combined with other paths")
+    return paths == ("-",) or (not paths and stdin_filename is not None)
+
+
+def _run(paths, selection, configs, force_exclude, stdin_filename, output_format):
+    from actlint import progress
+    from actlint.output import MACHINE_FORMATS
+    from actlint.runner import lint_paths, lint_stdin
+
+    if _reads_stdin(paths, stdin_filename):
+        data = click.get_binary_stream("stdin").read()
+        return lint_stdin(data, stdin_filename, selection, configs, force_exclude)
+    line = None
+    if progress.wanted(sys.stderr, output_format in MACHINE_FORMATS):
+        line = progress.ProgressLine(sys.stderr)
+    try:
+        return lint_paths(paths or (".",), selection, configs, force_exclude, line)
+    finally:
+        if line is not None:
+            line.clear()
+
+
+def _default_format() -> str:
+    return "full" if sys.stdout.isatty() else "concise"
+
+
+def _use_color(choice: str) -> bool:
+    if choice != "auto":
+        return choice == "always"
+    if os.environ.get("NO_COLOR"):
+        return False
+    return bool(os.environ.get("FORCE_COLOR")) or sys.stdout.isatty()
+
+
+def _report(run, output_format, color, statistics) -> None:
+    from actlint.output import FORMATS, View
+    from actlint.output import statistics as counts
+
+    for missing in run.missing:
+        click.echo(f"actlint: error: {missing}: no such file or directory", err=True)
+    use_color = _use_color(color) and output_format == "full"
+    if statistics:
+        click.echo(counts(run.results, as_json=output_format == "json"), nl=False)
+    else:
+        click.echo(FORMATS[output_format](run.results, View(run.sources, use_color)), nl=False, color=use_color)
+    sys.stdout.flush()
+    click.echo(_summary(run), err=True)
 
 
 def _summary(run) -> str:

@@ -1,16 +1,25 @@
-"""Which files to lint: Python files under the given paths, minus what git and habit exclude."""
+"""Which files to lint: Python files and notebooks under the given paths, minus what git, habit and
+the configuration exclude."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
-SKIPPED_DIRS = {
-    ".git", ".hg", ".svn", "__pycache__", "build", "dist", ".venv", "venv", ".tox", ".nox",
-    ".mypy_cache", ".pytest_cache", ".ruff_cache", ".actlint_cache", "node_modules", ".eggs",
-    "site-packages", ".ipynb_checkpoints",
-}
+SUFFIXES = (".py", ".ipynb")
+
+
+def _default_excluded(path, is_dir: bool) -> bool:
+    return _default_settings().excluded(path, is_dir)
+
+
+@lru_cache(maxsize=1)
+def _default_settings():
+    from actlint.config import Settings
+
+    return Settings(root=Path.cwd())  # the default patterns are unanchored: the root does not matter
 
 
 @dataclass
@@ -19,15 +28,17 @@ class Discovery:
     missing: list[str] = field(default_factory=list)  # command-line paths that do not exist
 
 
-def discover(paths) -> Discovery:
+def discover(paths, excluded=_default_excluded, force_exclude: bool = False) -> Discovery:
+    """`excluded(path, is_dir)` says what the configuration excludes; a file named explicitly is
+    linted anyway, unless `force_exclude` (pre-commit names every file explicitly)."""
     found = Discovery()
     seen = set()
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            candidates = _walk(path)
+            candidates = _walk(path, excluded)
         elif path.exists() or path.is_symlink():
-            candidates = [str(path)]  # a file named explicitly is always linted
+            candidates = [] if force_exclude and excluded(path, False) else [str(path)]
         else:
             found.missing.append(raw)
             continue
@@ -39,7 +50,7 @@ def discover(paths) -> Discovery:
     return found
 
 
-def _walk(root: Path):
+def _walk(root: Path, excluded):
     ignores = []  # (directory, GitIgnoreSpec)
     for directory, dirnames, filenames in os.walk(root):
         here = Path(directory)
@@ -48,13 +59,14 @@ def _walk(root: Path):
             ignores.append((here, spec))
         dirnames[:] = sorted(
             d for d in dirnames
-            if d not in SKIPPED_DIRS and not d.endswith(".egg-info")
+            if not excluded(here / d, True)
             and not (here / d / "pyvenv.cfg").exists()
             and not _ignored(here / d, ignores, is_dir=True)
         )
         for name in sorted(filenames):
-            if name.endswith(".py") and not _ignored(here / name, ignores, is_dir=False):
-                yield str(here / name)
+            path = here / name
+            if name.endswith(SUFFIXES) and not excluded(path, False) and not _ignored(path, ignores, is_dir=False):
+                yield str(path)
 
 
 def _gitignore(directory: Path):

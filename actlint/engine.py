@@ -22,6 +22,7 @@ PREFILTER = re.compile(rb"keras|tensorflow|torch|jax|(?:\bloss|criterion)\w*\s*=
 class Position:
     row: int  # 1-based
     column: int  # 1-based
+    cell: Optional[int] = None  # a notebook's cell (1-based); row is then the row in that cell
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,8 @@ class Result:
         return self.code.startswith("ACT0")
 
     def sort_key(self):
-        return (self.filename, self.location.row, self.location.column, self.code, self.message)
+        where = self.location
+        return (self.filename, where.cell or 0, where.row, where.column, self.code, self.message)
 
 
 @dataclass
