@@ -8,10 +8,11 @@ from dataclasses import dataclass, field, replace
 from typing import Callable, Optional
 
 from actlint import notebooks
-from actlint.config import Configs, Settings
+from actlint.config import Configs
 from actlint.discovery import discover
-from actlint.engine import Result, diagnostic, lint_source
-from actlint.suppressions import unsuppressed
+from actlint.engine import Result, Session, diagnostic, lint_source
+from actlint.suppressions import Suppressions
+from actlint.suppressions import parse as parse_suppressions
 
 
 @dataclass(frozen=True)
@@ -82,57 +83,80 @@ def lint_paths(paths, selection: Selection = Selection(None), configs: Optional[
     configs = configs or Configs(isolated=True)
     found = discover(paths, lambda p, is_dir: configs.for_path(p).excluded(p, is_dir), force_exclude)
     run = Run(files=len(found.files), missing=found.missing)
+    linter = _Linter(configs, selection)
     for done, path in enumerate(found.files, start=1):
-        _lint_into(run, path, read_file(path), configs.for_path(path), selection)
+        run.results.extend(linter.lint(path, read_file(path)))
         if progress:
             progress(done, run.files, len(run.results))
-    return _finished(run)
+    return _finished(run, linter)
 
 
 def lint_stdin(data: bytes, filename: Optional[str], selection: Selection = Selection(None),
                configs: Optional[Configs] = None, force_exclude: bool = False) -> Run:
     """Lint source read from stdin, reported (and configured) as `filename` when given."""
     configs = configs or Configs(isolated=True)
-    settings = configs.for_path(filename or os.getcwd())
-    if filename and force_exclude and settings.excluded(filename, False):
+    if filename and force_exclude and configs.for_path(filename).excluded(filename, False):
         return Run()
-    run = Run(files=1)
-    _lint_into(run, filename or "-", data, settings, selection)
-    return _finished(run)
+    linter = _Linter(configs, selection)
+    return _finished(Run(results=linter.lint(filename or "-", data), files=1), linter)
 
 
-def _lint_into(run: Run, path: str, data, settings: Settings, selection: Selection) -> None:
-    results, lines = ([data], None) if isinstance(data, Result) else _lint_one(path, data)
-    layers = (
-        Selection(("ACT",)),
-        Selection(settings.select, settings.ignore, settings.extend_select),
-        selection,
-        Selection(None, settings.ignored_codes(path)),
-    )
-    results = [r for r in results if wanted(r.code, layers)]
-    run.results.extend(results)
-    if results and lines is not None:
-        run.sources[path] = lines
+class _Linter:
+    """One run's shared state: the parse session, each file's text and suppressions, read once."""
 
+    def __init__(self, configs: Configs, selection: Selection):
+        self.configs, self.selection = configs, selection
+        self.session = Session()
+        self.texts = {}  # filename -> the Python source actlint linted
+        self.cells = {}  # notebook filename -> CellMap
+        self._suppressions = {}
 
-def _lint_one(path: str, data: bytes):
-    """(results, {cell or None: source lines}) for one file's bytes."""
-    if path.endswith(".ipynb"):
-        return _lint_notebook(path, data)
-    results = lint_source(path, data).results
-    if not results:
-        return [], None
-    text = _decoded(data)
-    return unsuppressed(results, text), {None: notebooks.split_lines(text)}
+    def lint(self, path: str, data) -> list:
+        if isinstance(data, Result):
+            results = [data]
+        elif path.endswith(".ipynb"):
+            results = self._notebook(path, data)
+        else:
+            self.texts[path] = data
+            results = lint_source(path, data, self.session).results
+        results = [r for r in results if r.is_diagnostic or not self.suppressions(r.filename).covers(r)]
+        results = [notebooks.locate(r, self.cells[r.filename]) if r.filename in self.cells else r for r in results]
+        return [r for r in results if wanted(r.code, self.layers(r.filename))]
 
+    def _notebook(self, path: str, data: bytes) -> list:
+        try:
+            source, self.cells[path] = notebooks.read(data)
+        except notebooks.NotebookError as error:
+            return [diagnostic("ACT002", path, str(error))]
+        self.texts[path] = source.encode("utf-8")
+        return lint_source(path, self.texts[path], self.session).results
 
-def _lint_notebook(path: str, data: bytes):
-    try:
-        source, cells = notebooks.read(data)
-    except notebooks.NotebookError as error:
-        return [diagnostic("ACT002", path, str(error))], None
-    results = unsuppressed(lint_source(path, source.encode("utf-8")).results, source)
-    return [notebooks.locate(r, cells) for r in results], cells.lines()
+    def layers(self, filename: str) -> tuple:
+        settings = self.configs.for_path(filename)
+        return (
+            Selection(("ACT",)),
+            Selection(settings.select, settings.ignore, settings.extend_select),
+            self.selection,
+            Selection(None, settings.ignored_codes(filename)),
+        )
+
+    def text(self, filename: str) -> str:
+        data = self.texts.get(filename)
+        if data is None:
+            data = read_file(filename)
+            data = b"" if isinstance(data, Result) else data
+        return _decoded(data)
+
+    def suppressions(self, filename: str) -> Suppressions:
+        if filename not in self._suppressions:
+            self._suppressions[filename] = parse_suppressions(self.text(filename))
+        return self._suppressions[filename]
+
+    def lines(self, filename: str) -> dict:
+        """{cell or None: source lines}, for showing findings."""
+        if filename in self.cells:
+            return self.cells[filename].lines()
+        return {None: notebooks.split_lines(self.text(filename))}
 
 
 def _decoded(data: bytes) -> str:
@@ -146,8 +170,11 @@ def _decoded(data: bytes) -> str:
         return data.decode("utf-8", errors="replace")
 
 
-def _finished(run: Run) -> Run:
-    run.results = [verified(r) for r in sorted(run.results, key=Result.sort_key)]
+def _finished(run: Run, linter: _Linter) -> Run:
+    unique = {(r.code, r.filename, r.location): r for r in run.results}  # one bug seen from two files
+    run.results = [verified(r) for r in sorted(unique.values(), key=Result.sort_key)]
+    shown = {r.filename for r in run.results} | {rel.filename for r in run.results for rel in r.related}
+    run.sources = {name: linter.lines(name) for name in sorted(shown) if os.path.isfile(name) or name in linter.texts}
     return run
 
 

@@ -69,10 +69,3 @@ def _read_comment(token, found: Suppressions) -> None:
         for match in pattern.finditer(token.string):
             found.lines.setdefault(row, set()).update(_codes(match))
 
-
-def unsuppressed(results: list, source: str) -> list:
-    """The results no comment in this source suppresses."""
-    if not any(not r.is_diagnostic for r in results):
-        return results
-    suppressions = parse(source)
-    return [r for r in results if not suppressions.covers(r)]
