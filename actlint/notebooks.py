@@ -118,19 +118,19 @@ def _pass_like(line: str) -> str:
     return line[: len(line) - len(line.lstrip())] + "pass"
 
 
-def locate(result, cells: CellMap):
-    """A result of the concatenated source, its positions moved into their cells."""
+def locate(result, notebooks: dict):
+    """A result with every position that falls in a notebook ({filename: CellMap}) moved into its cell."""
+    own = notebooks.get(result.filename)
     return replace(
         result,
-        location=_moved(result.location, cells),
-        end_location=_moved(result.end_location, cells),
-        related=tuple(
-            replace(rel, location=_moved(rel.location, cells)) if rel.filename == result.filename else rel
-            for rel in result.related
-        ),
+        location=_moved(result.location, own),
+        end_location=_moved(result.end_location, own),
+        related=tuple(replace(rel, location=_moved(rel.location, notebooks.get(rel.filename))) for rel in result.related),
     )
 
 
-def _moved(position, cells: CellMap):
+def _moved(position, cells):
+    if cells is None or position.cell is not None:
+        return position
     cell, row = cells.locate(position.row)
     return replace(position, row=row, cell=cell)

@@ -11,7 +11,7 @@ from actlint import notebooks
 from actlint.config import Configs
 from actlint.discovery import discover
 from actlint.engine import Result, Session, diagnostic, lint_source
-from actlint.suppressions import Suppressions
+from actlint.suppressions import Suppressions, ends
 from actlint.suppressions import parse as parse_suppressions
 
 
@@ -107,7 +107,7 @@ class _Linter:
     def __init__(self, configs: Configs, selection: Selection):
         self.configs, self.selection = configs, selection
         self.session = Session()
-        self.texts = {}  # filename -> the Python source actlint linted
+        self.texts = {}  # filename -> the Python source actlint linted, for files with results
         self.cells = {}  # notebook filename -> CellMap
         self._suppressions = {}
 
@@ -117,10 +117,10 @@ class _Linter:
         elif path.endswith(".ipynb"):
             results = self._notebook(path, data)
         else:
-            self.texts[path] = data
             results = lint_source(path, data, self.session).results
-        results = [r for r in results if r.is_diagnostic or not self.suppressions(r.filename).covers(r)]
-        results = [notebooks.locate(r, self.cells[r.filename]) if r.filename in self.cells else r for r in results]
+            if results:  # kept for suppressions and for showing the findings
+                self.texts[path] = data
+        results = [notebooks.locate(r, self.cells) for r in results]
         return [r for r in results if wanted(r.code, self.layers(r.filename))]
 
     def _notebook(self, path: str, data: bytes) -> list:
@@ -147,6 +147,18 @@ class _Linter:
             data = b"" if isinstance(data, Result) else data
         return _decoded(data)
 
+    def suppressed(self, result: Result) -> bool:
+        if result.is_diagnostic:
+            return False
+        return any(
+            self.suppressions(name).silences(result.code, [self.row(name, p) for p in positions], name == result.filename)
+            for name, positions in ends(result).items()
+        )
+
+    def row(self, filename: str, position) -> int:
+        """The row in the source actlint linted (a notebook's cell position mapped back)."""
+        return self.cells[filename].row(position.cell, position.row) if position.cell else position.row
+
     def suppressions(self, filename: str) -> Suppressions:
         if filename not in self._suppressions:
             self._suppressions[filename] = parse_suppressions(self.text(filename))
@@ -171,8 +183,13 @@ def _decoded(data: bytes) -> str:
 
 
 def _finished(run: Run, linter: _Linter) -> Run:
-    unique = {(r.code, r.filename, r.location): r for r in run.results}  # one bug seen from two files
-    run.results = [verified(r) for r in sorted(unique.values(), key=Result.sort_key)]
+    unique = {}  # one bug seen from two files: keep the sighting that names the most ends
+    for r in run.results:
+        key = (r.code, r.filename, r.location)
+        if key not in unique or len(r.related) > len(unique[key].related):
+            unique[key] = r
+    kept = [r for r in unique.values() if not linter.suppressed(r)]
+    run.results = [verified(r) for r in sorted(kept, key=Result.sort_key)]
     shown = {r.filename for r in run.results} | {rel.filename for r in run.results for rel in r.related}
     run.sources = {name: linter.lines(name) for name in sorted(shown) if os.path.isfile(name) or name in linter.texts}
     return run

@@ -1,5 +1,6 @@
 """Suppression comments: `# noqa`, `# noqa: ACT101,ACT205`, `# actlint: ignore[ACT101]` on the line of
-either end of a finding, and a file-level `# actlint: noqa` on a line of its own.
+either end of a finding (in whichever file that end is), and a file-level `# actlint: noqa` on a line
+of its own, which silences what is reported in that file.
 
 Only comments count (read with tokenize, so a `# noqa` inside a string does nothing), and only files
 that have findings are tokenized. Diagnostics (ACT0xx) cannot be suppressed by comments.
@@ -24,21 +25,22 @@ class Suppressions:
     lines: dict = field(default_factory=dict)  # row -> set of codes, or {ALL}
     file: set = field(default_factory=set)  # codes suppressed in the whole file, or {ALL}
 
-    def covers(self, result) -> bool:
-        if result.is_diagnostic:
-            return False
-        if _matches(self.file, result.code):
+    def silences(self, code: str, rows, whole_file: bool = True) -> bool:
+        if whole_file and _matches(self.file, code):
             return True
-        return any(_matches(self.lines.get(row, ()), result.code) for row in _rows(result))
+        return any(_matches(self.lines.get(row, ()), code) for row in rows)
+
+
+def ends(result) -> dict:
+    """{filename: positions} of every end of a finding: the primary span's first and last, the related."""
+    found = {result.filename: [result.location, result.end_location]}
+    for rel in result.related:
+        found.setdefault(rel.filename, []).append(rel.location)
+    return found
 
 
 def _matches(codes, code: str) -> bool:
     return ALL in codes or code in codes
-
-
-def _rows(result) -> set:
-    rows = {result.location.row, result.end_location.row}
-    return rows | {rel.location.row for rel in result.related if rel.filename == result.filename}
 
 
 def _codes(match) -> set:

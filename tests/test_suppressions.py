@@ -72,3 +72,17 @@ def test_parse():
 
 def test_parse_survives_untokenizable_source():
     assert parse("x = (  # noqa\n").lines == {1: {ALL}}
+
+
+def test_an_end_in_another_file_suppresses_where_it_is(tmp_path):
+    (tmp_path / "models.py").write_text(
+        "from tensorflow import keras\nfrom tensorflow.keras import layers\n\n\ndef build():\n"
+        "    return keras.Sequential([\n        layers.Dense(64, activation=\"relu\"),\n"
+        "        layers.Dense(1, activation=\"softmax\"),\n    ])\n")
+    train = "from models import build\n\nmodel = build()\nmodel.compile(optimizer=\"adam\", loss=\"binary_crossentropy\")\n"
+    (tmp_path / "train.py").write_text(train)
+    assert codes(run(tmp_path)) == ["ACT201"]
+    (tmp_path / "train.py").write_text(train.replace('crossentropy")', 'crossentropy")  # noqa: ACT201'))
+    assert codes(run(tmp_path)) == []
+    (tmp_path / "train.py").write_text("# actlint: noqa\n" + train)
+    assert codes(run(tmp_path)) == ["ACT201"]  # file-level silences what is reported in its own file
