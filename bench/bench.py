@@ -1,0 +1,153 @@
+"""Time actlint side by side with its anchors, as ratios (issue 8).
+
+    python bench/bench.py                      # every corpus found, 5 interleaved runs
+    python bench/bench.py --corpus keras --runs 3 --jobs 2
+
+Anchors, each run on the same files in the same run, interleaved, medians reported:
+  parse-floor   libcst parse_module of the files actlint's prefilter keeps, on --jobs processes
+  grep          two-stage `grep -rl` (an ML token, then a loss token): the floor on non-ML trees
+  torchfix, fixit, ruff   peers and the native-speed reference, when installed (PATH or --tools)
+  import-libcst `python -c "import libcst"`: the floor for a one-file pre-commit run
+Corpora: installed keras and torch source trees, the stdlib (no ML), the fixtures, and a generated
+tree of N realistic training scripts (bench/generate.py) to show how cost grows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+ML = "keras|tensorflow|torch|jax"
+LOSS = r"(\bloss|criterion)\w*\s*="
+
+
+def site_package(name: str):
+    for base in {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}:
+        path = Path(base) / name
+        if path.is_dir():
+            return path
+    return None
+
+
+def corpora(names, tmp: Path) -> dict:
+    from generate import generate_tree  # bench/generate.py
+
+    found = {}
+    for name in names:
+        if name in ("keras", "torch", "tensorflow"):
+            path = site_package(name)
+        elif name == "stdlib":
+            path = Path(sysconfig.get_paths()["stdlib"])
+        elif name == "fixtures":
+            path = REPO / "fixtures"
+        elif name.startswith("generated-"):
+            path = generate_tree(tmp / name, int(name.split("-", 1)[1]))
+        else:
+            path = Path(name)
+        if path is not None and path.is_dir():
+            found[name] = path
+    return found
+
+
+def size_mb(path: Path) -> tuple[int, float]:
+    files = [p for p in path.rglob("*.py") if p.is_file()]
+    return len(files), sum(p.stat().st_size for p in files) / 1e6
+
+
+def commands(corpus: Path, jobs: int, tools: dict, actlint: list[str]) -> dict:
+    grep = f"grep -rlE --include='*.py' '{ML}|{LOSS}' {corpus} | xargs -r grep -lE 'loss|Loss|criterion' > /dev/null"
+    cmds = {
+        "actlint": actlint + [str(corpus), "--exit-zero", "--output-format", "json", "--jobs", str(jobs), "--no-cache"],
+        "actlint-warm": actlint + [str(corpus), "--exit-zero", "--output-format", "json", "--jobs", str(jobs)],
+        "parse-floor": [sys.executable, str(HERE / "parse_only.py"), "--jobs", str(jobs), str(corpus)],
+        "grep": ["bash", "-c", grep],
+    }
+    if "torchfix" in tools:
+        cmds["torchfix"] = [tools["torchfix"], "--jobs", str(jobs), str(corpus)]
+    if "fixit" in tools:
+        cmds["fixit"] = [tools["fixit"], "lint", str(corpus)]
+    if "ruff" in tools:
+        cmds["ruff"] = [tools["ruff"], "check", "--no-cache", "--exit-zero", "--quiet", str(corpus)]
+    return cmds
+
+
+def timed(cmd) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
+    return time.perf_counter() - start
+
+
+def measure(cmds: dict, runs: int) -> dict:
+    times = {name: [] for name in cmds}
+    timed(cmds["actlint-warm"]) if "actlint-warm" in cmds else None  # fill the cache once
+    for _ in range(runs):
+        for name, cmd in cmds.items():  # interleaved: machine noise hits every tool alike
+            times[name].append(timed(cmd))
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def find_tools(extra: list[str]) -> dict:
+    tools = {}
+    for name in ("torchfix", "fixit", "ruff"):
+        for folder in extra + [None]:
+            found = shutil.which(name, path=folder) if folder else shutil.which(name)
+            if found:
+                tools[name] = found
+                break
+    return tools
+
+
+def startup(actlint: list[str], runs: int) -> dict:
+    one = REPO / "examples" / "train_mnist.py"
+    cmds = {
+        "actlint one file": actlint + [str(one), "--exit-zero", "--no-cache"],
+        "python -c 'import libcst'": [sys.executable, "-c", "import libcst"],
+    }
+    return measure(cmds, runs)
+
+
+def report(rows: list, start: dict) -> str:
+    lines = ["| corpus | files | MB | tool | median s | × actlint |", "|---|---:|---:|---|---:|---:|"]
+    for corpus, files, mb, medians in rows:
+        base = medians["actlint"]
+        for tool, seconds in sorted(medians.items(), key=lambda kv: kv[1]):
+            lines.append(f"| {corpus} | {files} | {mb:.1f} | {tool} | {seconds:.2f} | {seconds / base:.2f} |")
+    lines += ["", "| one small file | median s |", "|---|---:|"]
+    lines += [f"| {name} | {seconds:.3f} |" for name, seconds in start.items()]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", action="append",
+                        help="keras, torch, tensorflow, stdlib, fixtures, generated-N, or a folder")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--tools", action="append", default=[], help="a folder holding torchfix/fixit/ruff")
+    args = parser.parse_args()
+    sys.path.insert(0, str(HERE))
+    actlint = [sys.executable, "-m", "actlint"]
+    names = args.corpus or ["fixtures", "keras", "stdlib", "generated-100", "generated-1000"]
+    tools = find_tools(args.tools)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, path in corpora(names, Path(tmp)).items():
+            files, mb = size_mb(path)
+            print(f"# {name}: {files} files, {mb:.1f} MB", file=sys.stderr)
+            rows.append((name, files, mb, measure(commands(path, args.jobs, tools, actlint), args.runs)))
+            shutil.rmtree(path / ".actlint_cache", ignore_errors=True)
+    print(report(rows, startup(actlint, args.runs)))
+
+
+if __name__ == "__main__":
+    main()
