@@ -70,6 +70,7 @@ class FileReport:
     path: str
     results: list[Result] = field(default_factory=list)
     parsed: bool = False
+    deps: dict = field(default_factory=dict)  # imported project file -> content digest
 
 
 def diagnostic(code: str, path: str, message: str, row: int = 1, column: int = 1) -> Result:
@@ -101,6 +102,19 @@ class Session:
             self.parsed[key] = _parse(path, data, report)
         return self.parsed[key]
 
+    def dependencies(self) -> dict:
+        """Content digests of the project files the last analysis imported."""
+        from actlint.cache import digest
+
+        deps = {}
+        for path in self.project.touched:
+            try:
+                with open(path, "rb") as handle:
+                    deps[path] = digest(handle.read())
+            except OSError:
+                deps[path] = None
+        return deps
+
     @property
     def project(self):
         if self._project is None:
@@ -120,7 +134,9 @@ def lint_source(path: str, data: bytes, session: Optional[Session] = None) -> Fi
         module = session.parse(path, data, report)
         if module is not None:
             report.parsed = True
+            session.project.touched.clear()
             report.results.extend(_analyze(path, module, session.project))
+            report.deps = session.dependencies()
     except RecursionError:
         report.results.append(diagnostic("ACT004", path, "skipped: the code is nested too deeply to analyze"))
     except Exception as error:  # an actlint bug: report it, keep linting the other files

@@ -27,6 +27,7 @@ class Project:
         self.parse = parse  # path -> libcst.Module or None (shared with the engine's cache)
         self.envs: dict = {}  # resolved path -> Env, or None while it loads (import cycles)
         self.found: dict = {}  # (directory, module, level) -> path or None
+        self.touched: set = set()  # files imported by the current analysis: its cache dependencies
 
     # -- where a module lives ------------------------------------------------------
 
@@ -71,6 +72,7 @@ class Project:
         return found
 
     def env(self, path: str, name: str):
+        self.touched.add(path)
         if path in self.envs:
             return self.envs[path]
         self.envs[path] = None  # a cycle sees an empty module, not a crash

@@ -1,0 +1,96 @@
+"""Per-file result cache: an unchanged file is not parsed again.
+
+An entry is keyed by the file's path and content hash, actlint's version and the effective
+settings; it also records the hash of every project file the analysis followed an import
+into, so editing models.py re-lints train.py. Entries are written atomically (a temp file
+then os.replace), so concurrent runs never see a torn entry; a corrupt or stale entry is a miss.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Optional
+
+from actlint import __version__
+from actlint.engine import Position, RelatedLocation, Result
+
+ROOT_MARKERS = ("pyproject.toml", "actlint.toml", ".git", "setup.py", "setup.cfg")
+CACHE_DIR = ".actlint_cache"
+
+
+def digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def project_root(path: str) -> Path:
+    """The nearest folder above `path` that looks like a project root, else the working directory."""
+    start = Path(path).resolve()
+    for folder in ([start] if start.is_dir() else []) + list(start.parents):
+        if any((folder / marker).exists() for marker in ROOT_MARKERS):
+            return folder
+    return Path.cwd()
+
+
+class Cache:
+    def __init__(self, root: Path, settings: str = ""):
+        self.folder = root / CACHE_DIR / __version__
+        self.salt = f"{__version__}\0{settings}\0"
+
+    def key(self, path: str, data: bytes) -> str:
+        return digest((self.salt + os.path.realpath(path) + "\0").encode() + data)
+
+    def get(self, key: str) -> Optional[list]:
+        try:
+            entry = json.loads((self.folder / key[:2] / key).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not all(_hash_of(path) == value for path, value in entry["deps"].items()):
+            return None
+        return [_result(item) for item in entry["results"]]
+
+    def put(self, key: str, results: list, deps: dict) -> None:
+        folder = self.folder / key[:2]
+        entry = {"deps": deps, "results": [_plain(r) for r in results]}
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            _ignore_in_git(self.folder.parent)
+            handle, temp = tempfile.mkstemp(dir=folder, prefix=".tmp")
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                json.dump(entry, out)
+            os.replace(temp, folder / key)
+        except OSError:
+            pass  # a cache that cannot be written is only slower
+
+
+def _hash_of(path: str) -> Optional[str]:
+    try:
+        return digest(Path(path).read_bytes())
+    except OSError:
+        return None
+
+
+def _ignore_in_git(folder: Path) -> None:
+    marker = folder / ".gitignore"
+    if not marker.exists():
+        marker.write_text("# created by actlint\n*\n", encoding="utf-8")
+
+
+def _plain(r: Result) -> dict:
+    return {
+        "code": r.code, "message": r.message, "filename": r.filename,
+        "location": [r.location.row, r.location.column], "end": [r.end_location.row, r.end_location.column],
+        "related": [[x.filename, x.location.row, x.location.column, x.message] for x in r.related],
+        "suggestion": r.suggestion, "facts": [list(f) for f in r.facts], "severity": r.severity, "fix": r.fix,
+    }
+
+
+def _result(item: dict) -> Result:
+    return Result(
+        item["code"], item["message"], item["filename"], Position(*item["location"]), Position(*item["end"]),
+        tuple(RelatedLocation(name, Position(row, col), message) for name, row, col, message in item["related"]),
+        item["suggestion"], tuple(tuple(f) for f in item["facts"]), item["severity"], item["fix"],
+    )

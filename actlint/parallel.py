@@ -1,0 +1,57 @@
+"""Lint many files: cache hits first, the rest serially or on a process pool.
+
+Small runs (a pre-commit hook on a few files) stay in this process: a pool costs more to
+start than it saves. Each worker keeps one parse Session for all the files it lints.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from typing import Optional
+
+from actlint.engine import PREFILTER, FileReport, Session, lint_source
+
+SERIAL_BELOW = 24  # files to parse: under this, no pool
+_session: Optional[Session] = None
+
+
+def default_jobs() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def lint_many(items: list, jobs: int, cache=None, session: Optional[Session] = None) -> dict:
+    """{path: FileReport} for (path, data) items; cache hits are not parsed at all."""
+    reports, todo, keys = {}, [], {}
+    for path, data in items:
+        if not PREFILTER.search(data):
+            reports[path] = FileReport(path)
+            continue
+        if cache is not None:
+            keys[path] = cache.key(path, data)
+            hit = cache.get(keys[path])
+            if hit is not None:
+                reports[path] = FileReport(path, hit, True)
+                continue
+        todo.append((path, data))
+    for report in _lint(todo, jobs, session):
+        reports[report.path] = report
+        if cache is not None and not any(r.code == "ACT003" for r in report.results):
+            cache.put(keys[report.path], report.results, report.deps)
+    return reports
+
+
+def _lint(todo: list, jobs: int, session: Optional[Session]):
+    if jobs <= 1 or len(todo) < SERIAL_BELOW:
+        session = session or Session()
+        return [lint_source(path, data, session) for path, data in todo]
+    chunk = max(1, min(32, len(todo) // (jobs * 8)))
+    with ProcessPoolExecutor(jobs) as pool:
+        return list(pool.map(_worker, todo, chunksize=chunk))
+
+
+def _worker(item) -> FileReport:
+    global _session
+    if _session is None:
+        _session = Session()
+    return lint_source(*item, _session)
