@@ -112,7 +112,7 @@ def _run(paths, selection, configs, force_exclude, stdin_filename, output_format
     from actlint.runner import lint_paths, lint_stdin
 
     if _reads_stdin(paths, stdin_filename):
-        data = click.get_binary_stream("stdin").read()
+        data = sys.stdin.buffer.read()
         return lint_stdin(data, stdin_filename, selection, configs, force_exclude)
     line = None
     if progress.wanted(sys.stderr, output_format in MACHINE_FORMATS):
