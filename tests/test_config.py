@@ -162,3 +162,18 @@ def test_values_are_never_evaluated(project):
     result = run(project)
     assert result.exit_code == 2
     assert "unknown rule code or prefix" in result.stderr
+
+
+def test_the_readme_example_is_a_valid_configuration(tmp_path):
+    import re
+    from pathlib import Path
+
+    from actlint.config import load
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Configuration", 1)[1]
+    example = re.search(r"```toml\n(.*?)```", section, re.S).group(1)
+    (tmp_path / "pyproject.toml").write_text(example)
+    settings = load(tmp_path / "pyproject.toml")
+    assert settings.ignore == ("ACT106",) and settings.per_file_ignores[0] == ("tests/**", ("ACT2",))
+    assert settings.ignored_codes(tmp_path / "tests" / "unit" / "test_model.py") == ("ACT2",)
