@@ -75,7 +75,8 @@ def _full_one(r, view: View) -> str:
     lines = [head]
     source = view.sources.get(r.filename, {})
     end = r.end_location.column if r.end_location.row == r.location.row else None
-    lines += _snippet(source, r.location, end, r.code, paint, colour)
+    if not r.is_diagnostic or r.code == "ACT001":  # a syntax error has a line worth showing
+        lines += _snippet(source, r.location, end, r.code, paint, colour)
     for rel in r.related:
         lines.append(f"  {paint(':::', fg='cyan')} {rel.message} at {_where(rel.filename, rel.location)}")
         rel_source = view.sources.get(rel.filename, {})

@@ -18,11 +18,15 @@ class ProgressLine:
     def __init__(self, stream, delay: float = 2.0, clock=time.monotonic):
         self.stream, self.delay, self.clock = stream, delay, clock
         self.started = clock()
+        self.shown_at = None
         self.width = 0
 
     def __call__(self, done: int, total: int, findings: int) -> None:
-        if self.clock() - self.started < self.delay:
+        now = self.clock()
+        recent = self.shown_at is not None and now - self.shown_at < 0.1 and done < total
+        if now - self.started < self.delay or recent:
             return
+        self.shown_at = now
         line = f"actlint: {done}/{total} files, {findings} finding{'s' if findings != 1 else ''}"
         self.stream.write("\r" + line.ljust(self.width))
         self.stream.flush()

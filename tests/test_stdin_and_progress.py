@@ -72,10 +72,14 @@ def test_progress_line_appears_after_the_delay_and_clears():
     assert stream.getvalue() == ""
     clock.now = 2.5
     line(2, 10, 1)
-    line(3, 10, 2)
-    assert stream.getvalue().split("\r")[1:] == ["actlint: 2/10 files, 1 finding", "actlint: 3/10 files, 2 findings"]
+    line(3, 10, 2)  # within a tenth of a second: not redrawn
+    clock.now = 2.7
+    line(4, 10, 2)
+    line(10, 10, 5)  # the last file is always shown
+    assert stream.getvalue().split("\r")[1:] == [
+        "actlint: 2/10 files, 1 finding", "actlint: 4/10 files, 2 findings", "actlint: 10/10 files, 5 findings"]
     line.clear()
-    assert stream.getvalue().endswith("\r" + " " * len("actlint: 3/10 files, 2 findings") + "\r")
+    assert stream.getvalue().endswith("\r" + " " * len("actlint: 10/10 files, 5 findings") + "\r")
 
 
 class Terminal(io.StringIO):
