@@ -221,3 +221,17 @@ def test_statistics(model):
 @pytest.mark.parametrize("name", sorted(output.FORMATS))
 def test_every_format_handles_no_results(name):
     assert isinstance(output.FORMATS[name]([], output.View()), str)
+
+
+def test_notebook_results_in_sarif_and_github_name_the_cell():
+    notebook = HERE.parent / "fixtures" / "notebooks" / "cross_cell_bug.ipynb"
+    document = json.loads(run("--output-format", "sarif", notebook).stdout)
+    jsonschema.validate(document, sarif_schema())
+    (result,) = document["runs"][0]["results"]
+    location = result["locations"][0]
+    assert "region" not in location["physicalLocation"]  # lines of the .ipynb JSON would mislead
+    assert location["properties"] == {"cell": 8, "row": 2, "column": 38}
+    assert [rel["properties"]["cell"] for rel in result["relatedLocations"]] == [3, 5]
+    (line,) = run("--output-format", "github", notebook).stdout.splitlines()
+    _, properties, message = parse_workflow_command(line)
+    assert set(properties) == {"file", "title"} and message.startswith(f"{notebook}:cell 8:2:38: ")
