@@ -56,11 +56,14 @@ def _explain(code: str) -> None:
 @click.option("--isolated", is_flag=True, help="Ignore all configuration files.")
 @click.option("--stdin-filename", help="The name of the file read from stdin (`-`), for configuration and reports.")
 @click.option("--force-exclude", is_flag=True, help="Apply the exclusions to files named on the command line too.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Processes to lint with (default: the number of cores; small runs stay in one).")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache (.actlint_cache/).")
 @click.option("--list-rules", is_flag=True, help="List every rule and exit.")
 @click.option("--explain", "explain", metavar="CODE", help="Explain a rule and exit.")
 @click.version_option(__version__, prog_name="actlint")
 def main(paths, select, ignore, extend_select, exit_zero, output_format, color, statistics, config_path,
-         isolated, stdin_filename, force_exclude, list_rules, explain):
+         isolated, stdin_filename, force_exclude, jobs, no_cache, list_rules, explain):
     """Find mismatched output activations, losses and labels in Keras, PyTorch and TensorFlow code."""
     from actlint.config import ConfigError
     from actlint.output import rule_table
@@ -75,14 +78,14 @@ def main(paths, select, ignore, extend_select, exit_zero, output_format, color, 
         raise click.UsageError("--config and --isolated cannot be used together")
     try:
         _lint(paths, select, ignore, extend_select, exit_zero, output_format, color, statistics,
-              config_path, isolated, stdin_filename, force_exclude)
+              config_path, isolated, stdin_filename, force_exclude, (jobs, no_cache))
     except ConfigError as error:
         click.echo(f"actlint: error: {error}", err=True)
         sys.exit(2)
 
 
 def _lint(paths, select, ignore, extend_select, exit_zero, output_format, color, statistics,
-          config_path, isolated, stdin_filename, force_exclude):
+          config_path, isolated, stdin_filename, force_exclude, execution):
     from actlint.config import Configs
     from actlint.runner import Selection
 
@@ -93,7 +96,7 @@ def _lint(paths, select, ignore, extend_select, exit_zero, output_format, color,
     configs = Configs(config_path, isolated)
     anchor = stdin_filename if _reads_stdin(paths, stdin_filename) and stdin_filename else os.getcwd()
     output_format = output_format or configs.for_path(anchor).output_format or _default_format()
-    run = _run(paths, selection, configs, force_exclude, stdin_filename, output_format)
+    run = _run(paths, selection, configs, force_exclude, stdin_filename, output_format, execution)
     _report(run, output_format, color, statistics)
     if run.missing or run.internal_errors:
         sys.exit(2)
@@ -106,9 +109,11 @@ def _reads_stdin(paths, stdin_filename) -> bool:
     return paths == ("-",) or (not paths and stdin_filename is not None)
 
 
-def _run(paths, selection, configs, force_exclude, stdin_filename, output_format):
+def _run(paths, selection, configs, force_exclude, stdin_filename, output_format, execution):
     from actlint import progress
     from actlint.output import MACHINE_FORMATS
+    from actlint.cache import Cache, project_root
+    from actlint.parallel import default_jobs
     from actlint.runner import lint_paths, lint_stdin
 
     if _reads_stdin(paths, stdin_filename):
@@ -117,8 +122,11 @@ def _run(paths, selection, configs, force_exclude, stdin_filename, output_format
     line = None
     if progress.wanted(sys.stderr, output_format in MACHINE_FORMATS):
         line = progress.ProgressLine(sys.stderr)
+    jobs, no_cache = execution
+    paths = paths or (".",)
     try:
-        return lint_paths(paths or (".",), selection, configs, force_exclude, line)
+        return lint_paths(paths, selection, configs, force_exclude, line, jobs or default_jobs(),
+                          None if no_cache else Cache(project_root(paths[0])))
     finally:
         if line is not None:
             line.clear()

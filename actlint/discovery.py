@@ -51,6 +51,12 @@ def discover(paths, excluded=_default_excluded, force_exclude: bool = False) -> 
 
 
 def _walk(root: Path, excluded):
+    if excluded(root, True):
+        # The user named a folder that the patterns exclude (a site-packages tree, say): lint it,
+        # applying the default patterns only to what lies below it.
+        from actlint.config import Settings
+
+        excluded = Settings(root=Path(os.path.abspath(root))).excluded
     ignores = []  # (directory, GitIgnoreSpec)
     for directory, dirnames, filenames in os.walk(root):
         here = Path(directory)

@@ -20,34 +20,36 @@ def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def lint_many(items: list, jobs: int, cache=None, session: Optional[Session] = None) -> dict:
-    """{path: FileReport} for (path, data) items; cache hits are not parsed at all."""
+def lint_many(items: list, jobs: int, cache=None, session: Optional[Session] = None, done=None) -> dict:
+    """{path: FileReport} for (path, data) items; cache hits are not parsed at all.
+
+    `done(path)` is called as each file is finished, for a progress line."""
     reports, todo, keys = {}, [], {}
     for path, data in items:
         if not PREFILTER.search(data):
             reports[path] = FileReport(path)
+        elif cache is not None and (hit := cache.get(keys.setdefault(path, cache.key(path, data)))) is not None:
+            reports[path] = FileReport(path, hit, True)
+        else:
+            todo.append((path, data))
             continue
-        if cache is not None:
-            keys[path] = cache.key(path, data)
-            hit = cache.get(keys[path])
-            if hit is not None:
-                reports[path] = FileReport(path, hit, True)
-                continue
-        todo.append((path, data))
+        done and done(path)
     for report in _lint(todo, jobs, session):
         reports[report.path] = report
         if cache is not None and not any(r.code == "ACT003" for r in report.results):
             cache.put(keys[report.path], report.results, report.deps)
+        done and done(report.path)
     return reports
 
 
 def _lint(todo: list, jobs: int, session: Optional[Session]):
     if jobs <= 1 or len(todo) < SERIAL_BELOW:
         session = session or Session()
-        return [lint_source(path, data, session) for path, data in todo]
+        yield from (lint_source(path, data, session) for path, data in todo)
+        return
     chunk = max(1, min(32, len(todo) // (jobs * 8)))
     with ProcessPoolExecutor(jobs) as pool:
-        return list(pool.map(_worker, todo, chunksize=chunk))
+        yield from pool.map(_worker, todo, chunksize=chunk)
 
 
 def _worker(item) -> FileReport:

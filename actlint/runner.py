@@ -78,16 +78,26 @@ Progress = Callable[[int, int, int], None]  # (files done, files in total, resul
 
 
 def lint_paths(paths, selection: Selection = Selection(None), configs: Optional[Configs] = None,
-               force_exclude: bool = False, progress: Optional[Progress] = None) -> Run:
-    """Lint files and folders. Without `configs`, no configuration file is read."""
+               force_exclude: bool = False, progress: Optional[Progress] = None,
+               jobs: int = 1, cache=None) -> Run:
+    """Lint files and folders. Without `configs`, no configuration file is read.
+
+    Python files are linted by `parallel.lint_many` (cache, process pool); notebooks here."""
+    from actlint.parallel import lint_many
+
     configs = configs or Configs(isolated=True)
     found = discover(paths, lambda p, is_dir: configs.for_path(p).excluded(p, is_dir), force_exclude)
     run = Run(files=len(found.files), missing=found.missing)
     linter = _Linter(configs, selection)
-    for done, path in enumerate(found.files, start=1):
-        run.results.extend(linter.lint(path, read_file(path)))
-        if progress:
-            progress(done, run.files, len(run.results))
+    contents = {path: read_file(path) for path in found.files}
+    sources = [(p, data) for p, data in contents.items() if isinstance(data, bytes) and not p.endswith(".ipynb")]
+    finished = iter(range(1, run.files + 1))
+    tick = (lambda _path: progress(next(finished), run.files, 0)) if progress else None
+    linter.reports = lint_many(sources, jobs, cache, linter.session, tick)
+    for path in found.files:
+        run.results.extend(linter.lint(path, contents[path]))
+        if progress and (path.endswith(".ipynb") or not isinstance(contents[path], bytes)):
+            tick(path)
     return _finished(run, linter)
 
 
@@ -107,6 +117,7 @@ class _Linter:
     def __init__(self, configs: Configs, selection: Selection):
         self.configs, self.selection = configs, selection
         self.session = Session()
+        self.reports = {}  # path -> FileReport already computed (lint_many)
         self.texts = {}  # filename -> the Python source actlint linted, for files with results
         self.cells = {}  # notebook filename -> CellMap
         self._suppressions = {}
@@ -117,7 +128,8 @@ class _Linter:
         elif path.endswith(".ipynb"):
             results = self._notebook(path, data)
         else:
-            results = lint_source(path, data, self.session).results
+            report = self.reports.get(path) or lint_source(path, data, self.session)
+            results = report.results
             if results:  # kept for suppressions and for showing the findings
                 self.texts[path] = data
         results = [notebooks.locate(r, self.cells) for r in results]

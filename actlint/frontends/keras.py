@@ -120,8 +120,8 @@ class KerasFrontend(Frontend):
             units = const_int(args.get(0, "units") or args.get(None, "output_dim") if last == "Dense"
                               else args.get(0, "filters"))
             act = self.activation_value(args.get(UNIT_LAYERS[last], "activation"), interp)
-            if last in ("SimpleRNN", "LSTM", "GRU") and not args.given(1, "activation"):
-                act = OTHER  # tanh by default
+            if not args.given(UNIT_LAYERS[last], "activation"):
+                act = OTHER if last in ("SimpleRNN", "LSTM", "GRU") else LINEAR  # tanh / no activation
             return Layer("dense", Head(act, units, site, site, name=name), site)
         if last == "Activation":
             act = self.activation_value(args.get(0, "activation"), interp)
