@@ -89,14 +89,14 @@ def lint_paths(paths, selection: Selection = Selection(None), configs: Optional[
     found = discover(paths, lambda p, is_dir: configs.for_path(p).excluded(p, is_dir), force_exclude)
     run = Run(files=len(found.files), missing=found.missing)
     linter = _Linter(configs, selection)
-    contents = {path: read_file(path) for path in found.files}
-    sources = [(p, data) for p, data in contents.items() if isinstance(data, bytes) and not p.endswith(".ipynb")]
+    contents = {path: linter.source(path, read_file(path)) for path in found.files}
+    sources = [(p, data) for p, data in contents.items() if isinstance(data, bytes)]
     finished = iter(range(1, run.files + 1))
     tick = (lambda _path: progress(next(finished), run.files, 0)) if progress else None
     linter.reports = lint_many(sources, jobs, cache, linter.session, tick)
     for path in found.files:
         run.results.extend(linter.lint(path, contents[path]))
-        if progress and (path.endswith(".ipynb") or not isinstance(contents[path], bytes)):
+        if tick and not isinstance(contents[path], bytes):
             tick(path)
     return _finished(run, linter)
 
@@ -122,26 +122,30 @@ class _Linter:
         self.cells = {}  # notebook filename -> CellMap
         self._suppressions = {}
 
+    def source(self, path: str, data):
+        """The Python source to lint: the file's bytes, a notebook's code cells, or a diagnostic."""
+        if isinstance(data, Result) or not path.endswith(".ipynb"):
+            return data
+        try:
+            source, self.cells[path] = notebooks.read(data)
+        except notebooks.NotebookError as error:
+            return diagnostic("ACT002", path, str(error))
+        self.texts[path] = source.encode("utf-8")
+        return self.texts[path]
+
     def lint(self, path: str, data) -> list:
         if isinstance(data, Result):
             results = [data]
-        elif path.endswith(".ipynb"):
-            results = self._notebook(path, data)
         else:
+            data = self.source(path, data) if path.endswith(".ipynb") and path not in self.cells else data
+            if isinstance(data, Result):
+                return [data]
             report = self.reports.get(path) or lint_source(path, data, self.session)
             results = report.results
             if results:  # kept for suppressions and for showing the findings
                 self.texts[path] = data
         results = [notebooks.locate(r, self.cells) for r in results]
         return [r for r in results if wanted(r.code, self.layers(r.filename))]
-
-    def _notebook(self, path: str, data: bytes) -> list:
-        try:
-            source, self.cells[path] = notebooks.read(data)
-        except notebooks.NotebookError as error:
-            return [diagnostic("ACT002", path, str(error))]
-        self.texts[path] = source.encode("utf-8")
-        return lint_source(path, self.texts[path], self.session).results
 
     def layers(self, filename: str) -> tuple:
         settings = self.configs.for_path(filename)
