@@ -215,8 +215,6 @@ def verified(result: Result) -> Result:
     """Attach the numeric core's verification to a finding."""
     if result.is_diagnostic:
         return result
-    try:
-        from actlint.verification import verify
-    except ImportError:  # TEMP until the numeric core lands
-        return result
+    from actlint.verification import verify
+
     return replace(result, verification=verify(result.code, dict(result.facts)))
