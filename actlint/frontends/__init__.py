@@ -12,8 +12,12 @@ from actlint.facts import FileFacts
 def registry() -> list:
     from actlint.frontends.data import DataFrontend
     from actlint.frontends.keras import KerasFrontend
+    from actlint.frontends.tfnn import TfNNFrontend
+    from actlint.frontends.torch import TorchFrontend
 
-    return [KerasFrontend(), DataFrontend()]
+    # Torch and tf.nn first: they answer only for their own names and values (torch layers,
+    # tensors' methods, losses called on tensors), which Keras would otherwise fold as its own.
+    return [TfNNFrontend(), TorchFrontend(), KerasFrontend(), DataFrontend()]
 
 
 def analyze_module(path: str, module, project=None) -> FileFacts:

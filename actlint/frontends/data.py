@@ -115,6 +115,21 @@ class DataFrontend(Frontend):
             return self.labelled(args.get(None, "label_mode"), "int", args.get(None, "class_names"), node, interp, last)
         if name == "tf.data.Dataset.from_tensor_slices" or name == "tf.data.Dataset.from_tensors":
             return self.from_slices(args.get(0, "tensors"))
+        if name.startswith("builtins."):
+            return self.builtin(last, args, interp)
+        return NOT_HANDLED
+
+    def builtin(self, name, args, interp):
+        """enumerate(loader), iter(loader), next(it): the batches keep their labels."""
+        data = args.get(0)
+        if not isinstance(data, Data):
+            return NOT_HANDLED
+        if name == "enumerate":
+            return Obj("enumerate", (("inner", data),))
+        if name == "iter":
+            return data
+        if name == "next":
+            return self.iterate(data, interp)
         return NOT_HANDLED
 
     def dataset(self, name, args, node, interp):
@@ -226,6 +241,8 @@ class DataFrontend(Frontend):
         return NOT_HANDLED
 
     def iterate(self, iterable, interp):
+        if isinstance(iterable, Obj) and iterable.kind == "enumerate":
+            return Seq((None, interp.element_of(iterable.get("inner"))))
         if isinstance(iterable, Data) and iterable.target is not None:
             return Seq((None, TargetVal(iterable.target)))
         return NOT_HANDLED

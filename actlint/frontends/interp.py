@@ -14,6 +14,7 @@ with their defaults, so a model built in an uncalled function is still seen.
 
 from __future__ import annotations
 
+import builtins
 import operator
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -38,6 +39,8 @@ _ALIASES = (
     ("tensorflow", "tf"),
     ("tf.compat.v1.keras", "keras"),
     ("tf.keras", "keras"),
+    ("tf.compat.v1", "tf"),
+    ("tf.compat.v2", "tf"),
 )
 
 
@@ -114,6 +117,14 @@ class Env:
             env = env.parent
         return None
 
+    def defines(self, name) -> bool:
+        env = self
+        while env is not None:
+            if name in env.vars:
+                return True
+            env = env.parent
+        return False
+
     def copy(self) -> "Env":
         clone = Env(self.parent, self.origin)
         clone.vars = dict(self.vars)
@@ -134,6 +145,7 @@ class Frame:
 
 
 _BUILTIN_CONSTANTS = {"True": True, "False": False, "None": None}
+_BUILTIN_NAMES = frozenset(name for name in dir(builtins) if not name.startswith("_"))
 
 _BINOPS = {
     cst.Add: operator.add,
@@ -398,6 +410,8 @@ class Interpreter:
             return Const(self.name)
         if node.value in _BUILTIN_CONSTANTS:
             return Const(_BUILTIN_CONSTANTS[node.value])
+        if node.value in _BUILTIN_NAMES and not frame.env.defines(node.value):
+            return Ref("builtins." + node.value)  # so frontends can model enumerate(), iter(), next()
         return frame.env.lookup(node.value)
 
     def eval_Integer(self, node, frame):
@@ -411,6 +425,9 @@ class Interpreter:
             return None
 
     def eval_SimpleString(self, node, frame):
+        text = node.value
+        if text[0] in "'\"" and "\\" not in text and text[:3] not in ('"""', "'''"):
+            return Const(text[1:-1], self.site(node))  # the common case, without literal_eval
         value = node.evaluated_value
         return Const(value, self.site(node)) if isinstance(value, str) else None
 

@@ -56,6 +56,8 @@ class Tensor:
     """A tensor flowing through a model; `head` describes how it was produced."""
 
     head: Head
+    # Clipped away from 0 (clamp, clip_by_value): log() of it stays finite, so it is not ACT501.
+    bounded: bool = False
 
 
 @dataclass(frozen=True)

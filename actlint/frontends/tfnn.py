@@ -1,0 +1,140 @@
+"""Low-level TensorFlow: the `tf.nn.*_with_logits` losses, TF1 graph code (placeholders,
+`tf.matmul(x, W) + b`, `tf.layers.dense`), Keras losses called on tensors in custom training
+loops, and hand-written cross-entropy (`-tf.reduce_sum(y * tf.log(p))`).
+
+Activation functions applied to tensors (`tf.nn.softmax(z)`) are the Keras frontend's.
+"""
+
+from __future__ import annotations
+
+from actlint.facts import INDEX, LINEAR, UNKNOWN, Binding, Head, Loss, Target
+from actlint.frontends.data import const_int
+from actlint.frontends.interp import NOT_HANDLED, Frontend
+from actlint.frontends.keras import LOSS_CLASSES, LOSS_NAMES, activation_function
+from actlint.frontends.torch import clipped, log_of
+from actlint.frontends.values import Const, LossVal, Obj, Ref, Seq, TargetVal, Tensor
+
+TF = "tf"
+# Losses on logits: name -> (contract id, keyword of the labels). Labels come first, logits second.
+WITH_LOGITS = {
+    "tf.nn.softmax_cross_entropy_with_logits": ("tf.softmax_cross_entropy_with_logits", "labels"),
+    "tf.nn.softmax_cross_entropy_with_logits_v2": ("tf.softmax_cross_entropy_with_logits", "labels"),
+    "tf.nn.sparse_softmax_cross_entropy_with_logits": ("tf.sparse_softmax_cross_entropy_with_logits", "labels"),
+    "tf.nn.sigmoid_cross_entropy_with_logits": ("tf.sigmoid_cross_entropy_with_logits", "labels"),
+    "tf.losses.softmax_cross_entropy": ("tf.compat.v1.losses.softmax_cross_entropy", "onehot_labels"),
+    "tf.losses.sigmoid_cross_entropy": ("tf.compat.v1.losses.sigmoid_cross_entropy", "multi_class_labels"),
+    "tf.losses.sparse_softmax_cross_entropy": ("tf.sparse_softmax_cross_entropy_with_logits", "labels"),
+}
+# Keras loss functions called on tensors: module prefixes (tf.losses is keras.losses in TF2).
+KERAS_LOSS_MODULES = ("keras.losses.", "tf.losses.", "keras.metrics.", "keras.backend.")
+LOG_FUNCTIONS = {"tf.log", "tf.math.log", "keras.backend.log", "keras.ops.log"}
+CLIP_FUNCTIONS = {"tf.clip_by_value", "keras.backend.clip", "keras.ops.clip"}
+INITIALIZERS = {
+    "tf.zeros", "tf.ones", "tf.random_normal", "tf.random.normal", "tf.truncated_normal",
+    "tf.random.truncated_normal", "tf.random_uniform", "tf.random.uniform", "tf.glorot_uniform_initializer",
+}
+INT_DTYPES = {"tf.int32", "tf.int64", "tf.uint8", "tf.int16", "numpy.int32", "numpy.int64"}
+
+
+class TfNNFrontend(Frontend):
+    def __init__(self):
+        self.local: list = []
+        self.pairs: list[Binding] = []
+
+    def call_ref(self, name, args, node, interp):
+        if name in WITH_LOGITS:
+            loss_id, labels = WITH_LOGITS[name]
+            loss = Loss(loss_id, interp.site(node), False, name)
+            return self.bind(loss, args.get(1, "logits"), args.get(0, labels))
+        if name in LOG_FUNCTIONS:
+            return log_of(args.get(0, "x"), node, interp, self.local)
+        if name in CLIP_FUNCTIONS:
+            return clipped(args.get(0, "t") or args.get(0, "x"))
+        if name.startswith("tf.losses.") and name.rsplit(".", 1)[-1] in LOSS_CLASSES:
+            return interp.call(Ref("keras.losses." + name.rsplit(".", 1)[-1]), args, node)
+        if name.startswith(KERAS_LOSS_MODULES) and name.rsplit(".", 1)[-1] in LOSS_NAMES:
+            return self.keras_loss_function(name, args, node, interp)
+        return self.graph_call(name, args, node, interp)
+
+    def keras_loss_function(self, name, args, node, interp):
+        last = name.rsplit(".", 1)[-1]
+        flag = args.get(2, "from_logits")
+        from_logits = flag.value if isinstance(flag, Const) and isinstance(flag.value, bool) else None
+        if not args.given(2, "from_logits"):
+            from_logits = False
+        loss = Loss(LOSS_NAMES[last], interp.site(node), from_logits, last)
+        return self.bind(loss, args.get(1, "y_pred") or args.get(1, "output"), args.get(0, "y_true") or args.get(0, "target"))
+
+    def call_value(self, callee, args, node, interp):
+        if isinstance(callee, LossVal) and callee.loss.id.startswith("keras."):
+            return self.bind(callee.loss, args.get(1, "y_pred"), args.get(0, "y_true"))
+        return NOT_HANDLED
+
+    def bind(self, loss, prediction, labels):
+        head = prediction.head if isinstance(prediction, Tensor) else Head(framework=TF)
+        self.pairs.append(Binding(head, loss, labels.target if isinstance(labels, TargetVal) else None))
+        return None
+
+    # -- TF1 graph code ------------------------------------------------------------------
+
+    def graph_call(self, name, args, node, interp):
+        if name == "tf.placeholder":
+            return self.placeholder(args, node, interp)
+        if name in INITIALIZERS:
+            return Obj("weights", (("units", _last(args.get(0, "shape"))),), interp.site(node))
+        if name == "tf.Variable":
+            initial = args.get(0, "initial_value")
+            return initial if isinstance(initial, Obj) and initial.kind == "weights" else None
+        if name == "tf.get_variable":
+            return Obj("weights", (("units", _last(args.get(1, "shape"))),), interp.site(node))
+        if name in ("tf.matmul", "tf.nn.xw_plus_b"):
+            return linear(args.get(1, "b") or args.get(1, "weights"), node, interp)
+        if name == "tf.nn.bias_add":
+            value = args.get(0, "value")
+            return value if isinstance(value, Tensor) else None
+        if name == "tf.layers.dense":
+            return self.dense(args, node, interp)
+        return NOT_HANDLED
+
+    def placeholder(self, args, node, interp):
+        dtype, shape = args.get(0, "dtype"), args.get(1, "shape")
+        if isinstance(dtype, Ref) and dtype.name in INT_DTYPES and isinstance(shape, Seq) and len(shape.items) == 1:
+            return TargetVal(_target(INDEX, interp, node, "tf.placeholder(int)"))
+        return Tensor(Head(framework=TF))
+
+    def dense(self, args, node, interp):
+        site = interp.site(node)
+        activation = args.get(2, "activation")
+        if not args.given(2, "activation") or activation == Const(None):
+            act = LINEAR
+        elif isinstance(activation, Ref):
+            act = activation_function(activation.name) or UNKNOWN
+        else:
+            act = UNKNOWN
+        return Tensor(Head(act, const_int(args.get(1, "units")), site, site, framework=TF))
+
+    def binop(self, left, right, node, interp):
+        import libcst as cst
+
+        if isinstance(node.operator, cst.MatrixMultiply) and isinstance(right, Obj) and right.kind == "weights":
+            return linear(right, node, interp)
+        return NOT_HANDLED
+
+    def bindings(self, interp) -> list[Binding]:
+        return self.pairs
+
+
+def linear(weights, node, interp) -> Tensor:
+    """x @ W: logits with as many units as W has columns, set where W is created."""
+    site = interp.site(node)
+    if isinstance(weights, Obj) and weights.kind == "weights":
+        return Tensor(Head(LINEAR, weights.get("units"), site, weights.site or site, framework=TF))
+    return Tensor(Head(LINEAR, None, site, framework=TF))
+
+
+def _last(shape):
+    return const_int(shape.items[-1]) if isinstance(shape, Seq) and shape.items else None
+
+
+def _target(encoding, interp, node, spelling):
+    return Target(encoding, None, interp.site(node), spelling)

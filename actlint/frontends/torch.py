@@ -1,0 +1,495 @@
+"""PyTorch: heads from `nn.Module.forward` and `nn.Sequential`, losses from `nn.*Loss` and `F.*`,
+bindings wherever a loss is called on a tensor; targets from `F.one_hot`, `scatter_` and torchvision.
+
+A model's head is what its forward returns, and a loss binds to the tensor it is actually called
+on: a softmax applied only for prediction (after the loss, under no_grad, in `predict`) never
+reaches a loss, so it is never mistaken for the trained head.
+"""
+
+from __future__ import annotations
+
+from actlint.checks import Finding
+from actlint.facts import LINEAR, LOG_SOFTMAX, MULTI_HOT, ONE_HOT, OTHER, SIGMOID, SOFTMAX, UNKNOWN, INDEX
+from actlint.facts import Binding, Head, Loss, Target
+from actlint.frontends.data import const_int, target
+from actlint.frontends.interp import NOT_HANDLED, Args, Frontend
+from actlint.frontends.values import (
+    Class, Const, Data, Function, Instance, Layer, LossVal, Mapping, ModelVal, Obj, Ref, Seq, TargetVal, Tensor,
+    new_id,
+)
+
+TORCH = "torch"
+F = "torch.nn.functional."
+# ACT202 is found before any loss is known; the numeric core words its fix in the framework of this loss.
+FRAMEWORK_LOSS = "torch.cross_entropy"
+
+OTHER_ACTIVATIONS = (
+    "relu", "relu6", "tanh", "gelu", "elu", "selu", "silu", "mish", "leaky_relu", "softplus", "hardtanh",
+    "hardswish", "logsigmoid", "prelu", "celu",
+)
+ACTIVATION_FUNCTIONS = {
+    "torch.softmax": SOFTMAX, F + "softmax": SOFTMAX, "torch.special.softmax": SOFTMAX,
+    "torch.log_softmax": LOG_SOFTMAX, F + "log_softmax": LOG_SOFTMAX, "torch.special.log_softmax": LOG_SOFTMAX,
+    "torch.sigmoid": SIGMOID, F + "sigmoid": SIGMOID, "torch.special.expit": SIGMOID,
+    **{F + name: OTHER for name in OTHER_ACTIVATIONS},
+    **{"torch." + name: OTHER for name in ("relu", "tanh", "selu", "celu")},
+}
+# The functions whose dim is optional: without it torch picks an axis from the rank and warns.
+# (torch.softmax and Tensor.softmax require dim: they raise instead.)
+IMPLICIT_DIM_FUNCTIONS = {F + "softmax", F + "log_softmax", F + "softmin"}
+TENSOR_ACTIVATIONS = {
+    "softmax": SOFTMAX, "log_softmax": LOG_SOFTMAX, "sigmoid": SIGMOID, "sigmoid_": SIGMOID,
+    "relu": OTHER, "relu_": OTHER, "tanh": OTHER, "tanh_": OTHER,
+}
+MODULE_ACTIVATIONS = {
+    "Softmax": SOFTMAX, "LogSoftmax": LOG_SOFTMAX, "Sigmoid": SIGMOID,
+    **{name: OTHER for name in (
+        "ReLU", "ReLU6", "Tanh", "GELU", "ELU", "SELU", "SiLU", "Mish", "LeakyReLU", "PReLU", "Softplus",
+        "Hardtanh", "Hardswish", "LogSigmoid", "CELU",
+    )},
+}
+UNIT_MODULES = {  # module -> (positional index, keyword) of its output units
+    "Linear": (1, "out_features"), "LazyLinear": (0, "out_features"), "Bilinear": (2, "out_features"),
+    "Conv1d": (1, "out_channels"), "Conv2d": (1, "out_channels"), "Conv3d": (1, "out_channels"),
+}
+PASS_THROUGH_MODULES = {
+    "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "Flatten", "Identity",
+    "BatchNorm1d", "BatchNorm2d",
+}
+LOSS_MODULES = {
+    "CrossEntropyLoss": "torch.cross_entropy",
+    "NLLLoss": "torch.nll_loss",
+    "BCELoss": "torch.binary_cross_entropy",
+    "BCEWithLogitsLoss": "torch.binary_cross_entropy_with_logits",
+    "MultiLabelSoftMarginLoss": "torch.multilabel_soft_margin_loss",
+    "KLDivLoss": "torch.kl_div",
+}
+LOSS_FUNCTIONS = {
+    F + "cross_entropy": "torch.cross_entropy",
+    F + "nll_loss": "torch.nll_loss",
+    F + "binary_cross_entropy": "torch.binary_cross_entropy",
+    F + "binary_cross_entropy_with_logits": "torch.binary_cross_entropy_with_logits",
+    F + "multilabel_soft_margin_loss": "torch.multilabel_soft_margin_loss",
+    F + "kl_div": "torch.kl_div",
+    "torchvision.ops.sigmoid_focal_loss": "torchvision.sigmoid_focal_loss",
+    "torchvision.ops.focal_loss.sigmoid_focal_loss": "torchvision.sigmoid_focal_loss",
+}
+PASS_THROUGH_FUNCTIONS = {
+    "torch.flatten", "torch.squeeze", "torch.unsqueeze", "torch.clone", F + "dropout", "torch.nn.functional.dropout1d",
+}
+TENSOR_PASS_THROUGH = {
+    "view", "reshape", "flatten", "squeeze", "squeeze_", "unsqueeze", "contiguous", "float", "double", "half",
+    "to", "cuda", "cpu", "clone", "detach", "permute", "transpose", "type", "view_as", "reshape_as",
+    "requires_grad_",
+}
+LOG_FUNCTIONS = {"torch.log", "torch.special.log"}
+CLIP_FUNCTIONS = {"torch.clamp", "torch.clip", "torch.clamp_min"}
+CLIP_METHODS = {"clamp", "clamp_", "clip", "clip_", "clamp_min", "clamp_min_"}
+MODEL_SELF_METHODS = {"to", "cuda", "cpu", "train", "eval", "float", "double", "half", "requires_grad_"}
+MODEL_WRAPPERS = {"torch.nn.DataParallel", "torch.nn.parallel.DistributedDataParallel", "torch.compile", "torch.jit.script"}
+MODULE_BASES = {"torch.nn.Module", "pytorch_lightning.LightningModule", "lightning.LightningModule",
+                "lightning.pytorch.LightningModule", "lightning.pytorch.core.LightningModule"}
+# torchvision.datasets.<name>: integer class ids, and the class count where the dataset fixes it.
+TORCHVISION_DATASETS = {
+    "MNIST": 10, "FashionMNIST": 10, "KMNIST": 10, "QMNIST": 10, "CIFAR10": 10, "CIFAR100": 100,
+    "SVHN": 10, "STL10": 10, "GTSRB": 43, "EuroSAT": 10, "Flowers102": 102, "Food101": 101,
+    "OxfordIIITPet": 37, "StanfordCars": 196, "DTD": 47, "Caltech101": 101, "Country211": 211,
+    "ImageFolder": None, "DatasetFolder": None, "EMNIST": None, "ImageNet": 1000, "Places365": 365,
+}
+DATA_WRAPPERS = {  # canonical name -> positional index of the dataset argument
+    "torch.utils.data.DataLoader": 0, "torch.utils.data.dataloader.DataLoader": 0,
+    "torch.utils.data.Subset": 0, "tqdm.tqdm": 0, "tqdm.auto.tqdm": 0, "tqdm.notebook.tqdm": 0,
+}
+
+
+def torch_head(activation=UNKNOWN, units=None, site=None, units_site=None, axis=None) -> Head:
+    return Head(activation, units, site, units_site, axis, TORCH)
+
+
+def is_torch_module_class(cls) -> bool:
+    for base in cls.bases:
+        if isinstance(base, Ref) and base.name in MODULE_BASES:
+            return True
+        if isinstance(base, Class) and is_torch_module_class(base):
+            return True
+    return False
+
+
+def is_batched(tensor) -> bool:
+    """A layer's output (units or activation known): its dim 0 is the batch."""
+    return isinstance(tensor, Tensor) and (tensor.head.units is not None or tensor.head.activation != UNKNOWN)
+
+
+class TorchFrontend(Frontend):
+    def __init__(self):
+        self.local: list[Finding] = []
+        self.pairs: list[Binding] = []
+        self.heads: list[Head] = []  # single-unit softmax heads: wrong with or without a loss
+
+    # -- library calls -----------------------------------------------------------------
+
+    def call_ref(self, name, args, node, interp):
+        if name in ACTIVATION_FUNCTIONS:
+            return self.activate_call(name, args, node, interp)
+        if name in LOSS_FUNCTIONS:
+            return self.bind(Loss(LOSS_FUNCTIONS[name], interp.site(node), False, _short(name)),
+                             args.get(0, "input"), args.get(1, "target"))
+        if name in LOG_FUNCTIONS:
+            return log_of(args.get(0, "input"), node, interp, self.local)
+        if name in CLIP_FUNCTIONS:
+            return clipped(args.get(0, "input"))
+        if name in PASS_THROUGH_FUNCTIONS or name in MODEL_WRAPPERS:
+            return args.get(0) if isinstance(args.get(0), (Tensor, Instance, ModelVal)) else None
+        if _is_module_class(name):
+            return self.module(name.rsplit(".", 1)[-1], args, node, interp)
+        return self.data_call(name, args, node, interp)
+
+    def module(self, last, args, node, interp):
+        site = interp.site(node)
+        if last in LOSS_MODULES:
+            return LossVal(Loss(LOSS_MODULES[last], site, False, f"nn.{last}()"))
+        if last == "Sequential":
+            return self.sequential(args, node, interp)
+        if last in UNIT_MODULES:
+            index, keyword = UNIT_MODULES[last]
+            units = const_int(args.get(index, keyword))
+            return Layer("dense", torch_head(LINEAR, units, site, site), site)
+        if last in MODULE_ACTIVATIONS:
+            return self.activation_module(last, args, node, interp)
+        if last in PASS_THROUGH_MODULES:
+            return Layer("identity", torch_head(), site)
+        return Layer("other", torch_head(), site)
+
+    def activation_module(self, last, args, node, interp) -> Layer:
+        site = interp.site(node)
+        act = MODULE_ACTIVATIONS[last]
+        axis = const_int(args.get(0, "dim"))
+        if act in (SOFTMAX, LOG_SOFTMAX) and not args.given(0, "dim"):
+            self.implicit_dim(f"nn.{last}()", act, node, interp)
+        return Layer("activation", torch_head(act, None, site, axis=axis), site)
+
+    def sequential(self, args, node, interp) -> ModelVal:
+        layers = tuple(args.pos)
+        if len(layers) == 1 and isinstance(layers[0], Mapping):  # nn.Sequential(OrderedDict(...))
+            layers = tuple(v for _, v in layers[0].items)
+        if args.starred:
+            layers = (Layer("other", torch_head()),)
+        model = ModelVal(new_id(), layers, framework=TORCH, site=interp.site(node))
+        self.note(self.fold(model, torch_head(), interp))
+        return model
+
+    def activate_call(self, name, args, node, interp):
+        act = ACTIVATION_FUNCTIONS[name]
+        tensor = args.get(0, "input")
+        if name in IMPLICIT_DIM_FUNCTIONS and not args.given(1, "dim"):
+            self.implicit_dim(_short(name) + "()", act, node, interp)
+        return self.activate(tensor, act, args.get(1, "dim"), node, interp)
+
+    def activate(self, tensor, act, dim, node, interp):
+        if tensor is not None and not isinstance(tensor, Tensor):
+            return None
+        axis = const_int(dim)
+        site = interp.site(node)
+        if axis == 0 and is_batched(tensor):
+            self.batch_axis(act, tensor.head.units, site)
+        head = tensor.head if tensor is not None else torch_head()
+        return Tensor(head.with_activation(act, site, axis))
+
+    # -- local findings (ACT202) ----------------------------------------------------------
+
+    def implicit_dim(self, spelling, act, node, interp):
+        self.local.append(Finding(
+            "ACT202", interp.site(node),
+            f"{spelling} without dim: torch picks the axis from the input's rank (dim 0, the batch, for 1-D "
+            "and 3-D inputs) and warns",
+            "pass the class axis explicitly: dim=1 (or dim=-1)",
+            facts=(("activation", act), ("axis", None), ("loss", FRAMEWORK_LOSS)), severity="warning",
+        ))
+
+    def batch_axis(self, act, units, site):
+        self.local.append(Finding(
+            "ACT202", site,
+            f"{act} over dim=0 normalizes across the batch: each sample's class scores no longer sum to 1 "
+            "and depend on the other samples",
+            "use dim=1 (or dim=-1), the class axis",
+            facts=(("activation", act), ("axis", 0), ("units", units), ("loss", FRAMEWORK_LOSS)),
+        ))
+
+    # -- models at work -------------------------------------------------------------------
+
+    def instantiated(self, instance, args, node, interp):
+        if not is_torch_module_class(instance.cls):
+            return NOT_HANDLED
+        result = self.forward(instance, Args(), interp)
+        heads = tuple(t.head if isinstance(t, Tensor) else torch_head() for t in _as_tuple(result))
+        instance.model = ModelVal(new_id(), outputs=heads, framework=TORCH, site=interp.site(node) if node else None)
+        for head in heads:
+            self.note(head)
+        return None
+
+    def forward(self, instance, args: Args, interp):
+        forward = instance.cls.method("forward")
+        if forward is None:
+            return None
+        pos = list(args.pos)
+        if not pos and not args.kw:
+            pos = [Tensor(torch_head())]
+        elif pos and pos[0] is None:
+            pos[0] = Tensor(torch_head())
+        return interp.call_function(forward, Args(pos, args.kw, args.pos_nodes, args.kw_nodes, args.starred), instance)
+
+    def call_value(self, callee, args, node, interp):
+        if isinstance(callee, Instance) and isinstance(callee.model, ModelVal) and callee.model.framework == TORCH:
+            result = self.forward(callee, args, interp)
+            if result is None and len(callee.model.outputs or ()) == 1:
+                return Tensor(callee.model.outputs[0])
+            return result
+        if isinstance(callee, (Layer, ModelVal)) and _is_torch(callee):
+            return Tensor(self.apply(callee, _head_of(args.get(0, "input")), interp))
+        if isinstance(callee, LossVal) and callee.loss.id.startswith("torch"):
+            return self.bind(callee.loss, args.get(0, "input"), args.get(1, "target"))
+        return NOT_HANDLED
+
+    def apply(self, layer, head: Head, interp) -> Head:
+        if isinstance(layer, ModelVal):
+            return self.fold(layer, head, interp)
+        if isinstance(layer, Instance):
+            result = self.forward(layer, Args(pos=[Tensor(head)]), interp)
+            return result.head if isinstance(result, Tensor) else torch_head()
+        if layer.kind == "dense":
+            return layer.head
+        if layer.kind == "activation":
+            if layer.head.axis == 0 and is_batched(Tensor(head)):
+                self.batch_axis(layer.head.activation, head.units, layer.head.site)
+            return torch_head(layer.head.activation, head.units, layer.head.site, head.units_site, layer.head.axis)
+        if layer.kind == "identity":
+            return head
+        return torch_head()
+
+    def fold(self, model: ModelVal, head: Head, interp) -> Head:
+        for layer in model.layers:
+            head = self.apply(layer, head, interp) if isinstance(layer, (Layer, ModelVal, Instance)) else torch_head()
+        return head
+
+    def note(self, head: Head) -> None:
+        if head.activation == SOFTMAX and head.units == 1:
+            self.heads.append(head)
+
+    def bind(self, loss: Loss, prediction, labels):
+        head = prediction.head if isinstance(prediction, Tensor) else torch_head()
+        self.pairs.append(Binding(head, loss, labels.target if isinstance(labels, TargetVal) else None))
+        return None
+
+    # -- tensors --------------------------------------------------------------------------
+
+    def method(self, receiver, name, args, node, interp):
+        if isinstance(receiver, Tensor):
+            return self.tensor_method(receiver, name, args, node, interp)
+        if isinstance(receiver, (Instance, ModelVal)) and _is_torch_model(receiver) and name in MODEL_SELF_METHODS:
+            return receiver
+        if isinstance(receiver, Instance) and _is_torch_model(receiver) and name == "forward":
+            return self.forward(receiver, args, interp)
+        if isinstance(receiver, (TargetVal, Obj)):
+            return self.target_method(receiver, name, args, node, interp)
+        return NOT_HANDLED
+
+    def tensor_method(self, tensor, name, args, node, interp):
+        if name in TENSOR_ACTIVATIONS:
+            return self.activate(tensor, TENSOR_ACTIVATIONS[name], args.get(0, "dim"), node, interp)
+        if name in TENSOR_PASS_THROUGH:
+            return tensor
+        if name in ("log", "log_"):
+            return log_of(tensor, node, interp, self.local)
+        if name in CLIP_METHODS:
+            return clipped(tensor)
+        return None
+
+    def subscript(self, value, indexes, node, interp):
+        if isinstance(value, Tensor):
+            return value
+        if isinstance(value, TargetVal) and _is_column(indexes, node):
+            return Obj("index_column", (("target", value),))
+        if isinstance(value, Obj) and value.kind == "max_result" and indexes == [Const(0)]:
+            return value.get("values")
+        return NOT_HANDLED
+
+    def attribute(self, owner, name, node, interp):
+        if isinstance(owner, Obj) and owner.kind == "max_result" and name == "values":
+            return owner.get("values")
+        return NOT_HANDLED
+
+    def binop(self, left, right, node, interp):
+        return tensor_binop(left, right, node)
+
+    # -- targets --------------------------------------------------------------------------
+
+    def data_call(self, name, args, node, interp):
+        last = name.rsplit(".", 1)[-1]
+        if name == F + "one_hot":
+            return self.one_hot(args.get(0, "tensor"), args.get(1, "num_classes"), node, interp)
+        if name in ("torch.zeros", "torch.zeros_like", "torch.empty"):
+            return Obj("zeros", (("classes", _last_dim(args)),), interp.site(node))
+        if name.startswith("torchvision.datasets.") and last in TORCHVISION_DATASETS:
+            return self.torchvision_dataset(last, args, node, interp)
+        if name in DATA_WRAPPERS:
+            data = args.get(DATA_WRAPPERS[name], "dataset")
+            return data if isinstance(data, (Data, Obj)) else None
+        if name == "torch.utils.data.TensorDataset" and args.pos:
+            labels = args.pos[-1]
+            return Data(labels.target if isinstance(labels, TargetVal) else None)
+        if name == "torch.utils.data.random_split":
+            return self.split(args)
+        if name == "collections.OrderedDict" and isinstance(args.get(0), Seq):
+            return _ordered_dict(args.get(0))
+        return NOT_HANDLED
+
+    def one_hot(self, labels, num_classes, node, interp):
+        classes = const_int(num_classes)
+        if classes is None or classes < 0:
+            classes = labels.target.classes if isinstance(labels, TargetVal) and labels.target.encoding == INDEX else None
+        return target(ONE_HOT, classes, interp, node, "F.one_hot")
+
+    def torchvision_dataset(self, name, args, node, interp):
+        labels = target(INDEX, TORCHVISION_DATASETS[name], interp, node, f"torchvision.datasets.{name}")
+        transform = args.get(None, "target_transform")
+        if isinstance(transform, Function):
+            labels = interp.call_function(transform, Args(pos=[labels]), None)
+        return Data(labels.target if isinstance(labels, TargetVal) else None)
+
+    def split(self, args):
+        data, lengths = args.get(0, "dataset"), args.get(1, "lengths")
+        if not isinstance(data, Data) or not isinstance(lengths, Seq):
+            return None
+        return Seq(tuple(data for _ in lengths.items))
+
+    def target_method(self, receiver, name, args, node, interp):
+        if isinstance(receiver, TargetVal):
+            return self.encoded_method(receiver, name, args, node, interp)
+        if receiver.kind == "index_column" and name in TENSOR_PASS_THROUGH:
+            return receiver
+        if receiver.kind == "zeros" and name in ("scatter_", "scatter"):
+            return self.scatter(receiver, args, node, interp)
+        return NOT_HANDLED
+
+    def encoded_method(self, labels, name, args, node, interp):
+        encoding = labels.target.encoding
+        if encoding == ONE_HOT and labels.target.spelling == "F.one_hot" and name in ("sum", "max", "amax", "any"):
+            multi_hot = target(MULTI_HOT, labels.target.classes, interp, node, f"F.one_hot(...).{name}()")
+            return Obj("max_result", (("values", multi_hot),)) if name == "max" else multi_hot
+        if encoding == INDEX and name in ("unsqueeze", "view", "reshape") and _is_column_shape(name, args):
+            return Obj("index_column", (("target", labels),))
+        return NOT_HANDLED
+
+    def scatter(self, zeros, args, node, interp):
+        index = args.get(1, "index")
+        classes = zeros.get("classes")
+        if isinstance(index, Obj) and index.kind == "index_column":
+            return target(ONE_HOT, classes, interp, node, "torch.zeros(...).scatter_()")
+        return None
+
+    # -- facts out --------------------------------------------------------------------------
+
+    def bindings(self, interp) -> list[Binding]:
+        return [Binding(head) for head in self.heads] + self.pairs
+
+
+def log_of(tensor, node, interp, local: list):
+    """log() of a tensor: log-probabilities for a softmax; ACT501 when nothing keeps it from log(0)."""
+    if not isinstance(tensor, Tensor):
+        return None
+    act = tensor.head.activation
+    if act in (SOFTMAX, SIGMOID) and not tensor.bounded:
+        local.append(Finding(
+            "ACT501", interp.site(node),
+            f"log of a {act} output is computed by hand: it underflows to log(0) = -inf for confident "
+            "predictions, and the loss becomes inf or NaN",
+            "use log_softmax (or a with-logits loss) on the logits" if act == SOFTMAX
+            else "use logsigmoid (or a with-logits loss) on the logits",
+            facts=(("activation", act), ("units", tensor.head.units)),
+        ))
+    if act == SOFTMAX:
+        return Tensor(tensor.head.with_activation(LOG_SOFTMAX, interp.site(node), tensor.head.axis))
+    return Tensor(Head(OTHER if act == SIGMOID else UNKNOWN, tensor.head.units, framework=tensor.head.framework))
+
+
+def clipped(tensor):
+    return Tensor(tensor.head, bounded=True) if isinstance(tensor, Tensor) else None
+
+
+def tensor_binop(left, right, node):
+    """A bias or an epsilon added keeps a tensor's head; scaling keeps logits logits."""
+    import libcst as cst
+
+    tensors = [v for v in (left, right) if isinstance(v, Tensor)]
+    if not tensors:
+        return NOT_HANDLED
+    if len(tensors) == 2:
+        return Tensor(Head(framework=tensors[0].head.framework))
+    tensor = tensors[0]
+    if isinstance(node.operator, (cst.Add, cst.Subtract)):
+        return Tensor(tensor.head)
+    if isinstance(node.operator, (cst.Divide, cst.Multiply)) and tensor.head.activation == LINEAR:
+        return tensor
+    return Tensor(Head(framework=tensor.head.framework))
+
+
+def _short(name: str) -> str:
+    return name.replace("torch.nn.functional.", "F.").replace("torchvision.ops.", "")
+
+
+def _is_module_class(name: str) -> bool:
+    """`torch.nn.Linear`, `torch.nn.modules.loss.BCELoss`: a module class, not a function or a helper."""
+    module, _, last = name.rpartition(".")
+    return (module == "torch.nn" or module.startswith("torch.nn.modules")) and last[:1].isupper()
+
+
+def _is_torch(value) -> bool:
+    if isinstance(value, ModelVal):
+        return value.framework == TORCH
+    return value.head.framework == TORCH
+
+
+def _is_torch_model(value) -> bool:
+    model = value.model if isinstance(value, Instance) else value
+    return isinstance(model, ModelVal) and model.framework == TORCH
+
+
+def _head_of(value) -> Head:
+    return value.head if isinstance(value, Tensor) else torch_head()
+
+
+def _as_tuple(value):
+    return value.items if isinstance(value, Seq) else (value,)
+
+
+def _last_dim(args: Args):
+    if len(args.pos) >= 2:
+        return const_int(args.pos[-1])
+    size = args.get(0, "size")
+    return const_int(size.items[-1]) if isinstance(size, Seq) and size.items else None
+
+
+def _is_column(indexes, node) -> bool:
+    """`y[:, None]`: the labels as one column."""
+    import libcst as cst
+
+    if len(node.slice) != 2:
+        return False
+    first = node.slice[0].slice
+    return isinstance(first, cst.Slice) and indexes[1] == Const(None)
+
+
+def _is_column_shape(name, args: Args) -> bool:
+    if name == "unsqueeze":
+        return const_int(args.get(0, "dim")) in (1, -1)
+    shape = [const_int(v) for v in args.pos]
+    return len(shape) == 2 and shape[1] == 1
+
+
+def _ordered_dict(pairs: Seq):
+    items = []
+    for pair in pairs.items:
+        if not (isinstance(pair, Seq) and len(pair.items) == 2 and isinstance(pair.items[0], Const)):
+            return None
+        items.append((pair.items[0].value, pair.items[1]))
+    return Mapping(tuple(items))
