@@ -82,6 +82,8 @@ TENSOR_PASS_THROUGH = {
     "to", "cuda", "cpu", "clone", "detach", "permute", "transpose", "type", "view_as", "reshape_as",
     "requires_grad_",
 }
+# Methods that keep a target's encoding (Data's list has the common ones: float, long, to, view, ...).
+TARGET_PASS_THROUGH = {"clamp", "clamp_", "clip", "clip_", "bool", "byte", "half", "contiguous"}
 LOG_FUNCTIONS = {"torch.log", "torch.special.log"}
 CLIP_FUNCTIONS = {"torch.clamp", "torch.clip", "torch.clamp_min"}
 CLIP_METHODS = {"clamp", "clamp_", "clip", "clip_", "clamp_min", "clamp_min_"}
@@ -327,6 +329,8 @@ class TorchFrontend(Frontend):
         last = name.rsplit(".", 1)[-1]
         if name == F + "one_hot":
             return self.one_hot(args.get(0, "tensor"), args.get(1, "num_classes"), node, interp)
+        if name == "torch.randint":
+            return self.random_labels(args, node, interp)
         if name in ("torch.zeros", "torch.zeros_like", "torch.empty"):
             return Obj("zeros", (("classes", _last_dim(args)),), interp.site(node))
         if name.startswith("torchvision.datasets.") and last in TORCHVISION_DATASETS:
@@ -348,6 +352,16 @@ class TorchFrontend(Frontend):
         if classes is None or classes < 0:
             classes = labels.target.classes if isinstance(labels, TargetVal) and labels.target.encoding == INDEX else None
         return target(ONE_HOT, classes, interp, node, "F.one_hot")
+
+    def random_labels(self, args, node, interp):
+        """torch.randint(low, high, size) / torch.randint(high, size): class ids in [0, high)."""
+        explicit_low = len(args.pos) >= 3 or (len(args.pos) == 2 and not isinstance(args.pos[1], Seq))
+        high = const_int(args.get(1 if explicit_low else 0, "high"))
+        size = args.get(2 if explicit_low else 1, "size")
+        labels = target(INDEX, high, interp, node, "torch.randint")
+        if isinstance(size, Seq) and len(size.items) == 2 and const_int(size.items[1]) == 1:
+            return Obj("index_column", (("target", labels),))
+        return labels
 
     def torchvision_dataset(self, name, args, node, interp):
         labels = target(INDEX, TORCHVISION_DATASETS[name], interp, node, f"torchvision.datasets.{name}")
@@ -378,6 +392,8 @@ class TorchFrontend(Frontend):
             return Obj("max_result", (("values", multi_hot),)) if name == "max" else multi_hot
         if encoding == INDEX and name in ("unsqueeze", "view", "reshape") and _is_column_shape(name, args):
             return Obj("index_column", (("target", labels),))
+        if name in TARGET_PASS_THROUGH:
+            return labels
         return NOT_HANDLED
 
     def scatter(self, zeros, args, node, interp):
