@@ -377,6 +377,10 @@ class Interpreter:
             owner = self.eval(target.value, frame)
             if isinstance(owner, Instance):
                 owner.attrs[target.attr.value] = value
+            else:  # a library object (`model.fc = nn.Linear(...)`): its frontend returns the updated value
+                updated = self._ask("set_attribute", owner, target.attr.value, value)
+                if updated is not None:
+                    self.assign(target.value, updated, frame)
         elif isinstance(target, cst.StarredElement):
             self.assign(target.value, None, frame)
 
@@ -746,6 +750,9 @@ class Frontend:
         return NOT_HANDLED
 
     def instantiated(self, instance, args, node, interp):
+        return NOT_HANDLED
+
+    def set_attribute(self, owner, name, value, interp):
         return NOT_HANDLED
 
     def bindings(self, interp) -> list:

@@ -89,6 +89,7 @@ CLIP_FUNCTIONS = {"torch.clamp", "torch.clip", "torch.clamp_min"}
 CLIP_METHODS = {"clamp", "clamp_", "clip", "clip_", "clamp_min", "clamp_min_"}
 MODEL_SELF_METHODS = {"to", "cuda", "cpu", "train", "eval", "float", "double", "half", "requires_grad_"}
 MODEL_WRAPPERS = {"torch.nn.DataParallel", "torch.nn.parallel.DistributedDataParallel", "torch.compile", "torch.jit.script"}
+CLASSIFIER_ATTRIBUTES = {"fc", "classifier", "head", "heads", "last_linear", "_fc"}
 MODULE_BASES = {"torch.nn.Module", "pytorch_lightning.LightningModule", "lightning.LightningModule",
                 "lightning.pytorch.LightningModule", "lightning.pytorch.core.LightningModule"}
 # torchvision.datasets.<name>: integer class ids, and the class count where the dataset fixes it.
@@ -144,6 +145,8 @@ class TorchFrontend(Frontend):
             return args.get(0) if isinstance(args.get(0), (Tensor, Instance, ModelVal)) else None
         if _is_module_class(name):
             return self.module(name.rsplit(".", 1)[-1], args, node, interp)
+        if _is_pretrained_factory(name):
+            return self.pretrained(args, node, interp)
         return self.data_call(name, args, node, interp)
 
     def module(self, last, args, node, interp):
@@ -179,6 +182,20 @@ class TorchFrontend(Frontend):
         model = ModelVal(new_id(), layers, framework=TORCH, site=interp.site(node))
         self.note(self.fold(model, torch_head(), interp))
         return model
+
+    def pretrained(self, args, node, interp) -> ModelVal:
+        """torchvision.models.resnet18(...), timm.create_model(...): a linear classifier, sized by num_classes."""
+        site = interp.site(node)
+        units = const_int(args.get(None, "num_classes"))
+        classifier = Layer("dense", torch_head(LINEAR, units, site, site), site) if units else Layer("other", torch_head(), site)
+        return ModelVal(new_id(), (classifier,), framework=TORCH, site=site)
+
+    def set_attribute(self, owner, name, value, interp):
+        """`model.fc = nn.Linear(512, 2)`: a new classifier replaces a pretrained model's head."""
+        if isinstance(owner, ModelVal) and _is_torch(owner) and name in CLASSIFIER_ATTRIBUTES:
+            if isinstance(value, (Layer, ModelVal, Instance)):
+                return ModelVal(owner.id, (value,), framework=TORCH, site=owner.site)
+        return NOT_HANDLED
 
     def activate_call(self, name, args, node, interp):
         act = ACTIVATION_FUNCTIONS[name]
@@ -457,6 +474,13 @@ def _is_module_class(name: str) -> bool:
     """`torch.nn.Linear`, `torch.nn.modules.loss.BCELoss`: a module class, not a function or a helper."""
     module, _, last = name.rpartition(".")
     return (module == "torch.nn" or module.startswith("torch.nn.modules")) and last[:1].isupper()
+
+
+def _is_pretrained_factory(name: str) -> bool:
+    module, _, last = name.rpartition(".")
+    if name == "timm.create_model":
+        return True
+    return module.startswith("torchvision.models") and last[:1].islower() and last not in ("get_weight", "list_models")
 
 
 def _is_torch(value) -> bool:
