@@ -257,8 +257,10 @@ class Interpreter:
             if small.value is not None:
                 self.assign(small.target, self.eval(small.value, frame), frame)
         elif isinstance(small, cst.AugAssign):
-            self.eval(small.value, frame)
-            self.assign(small.target, None, frame)
+            value = self.eval(small.value, frame)
+            current = self.eval(small.target, frame) if isinstance(small.operator, cst.AddAssign) else None
+            grown = Seq(current.items + value.items) if isinstance(current, Seq) and isinstance(value, Seq) else None
+            self.assign(small.target, grown, frame)  # `layers += [...]`; counters become unknown
         elif isinstance(small, cst.Expr):
             self.eval(small.value, frame)
         elif isinstance(small, cst.Return):
@@ -554,6 +556,8 @@ class Interpreter:
         args = self.eval_args(node.args, frame)
         if isinstance(func, cst.Attribute):
             receiver = self.eval(func.value, frame)
+            if isinstance(receiver, Seq) and func.attr.value in ("append", "extend"):
+                return self._grow_list(receiver, func, args, frame)
             if not isinstance(receiver, (Ref, Instance, Class, ModuleVal)):
                 return self._ask("method", receiver, func.attr.value, args, node)
             if isinstance(receiver, (Class, ModuleVal)):
@@ -563,6 +567,16 @@ class Interpreter:
         else:
             callee = self.eval(func, frame)
         return self.call(callee, args, node)
+
+    def _grow_list(self, items: Seq, func: cst.Attribute, args: Args, frame):
+        """`layers.append(x)` on a list literal: the name now holds the longer list (aliases are not followed)."""
+        added = args.get(0)
+        if func.attr.value == "append":
+            grown = Seq(items.items + (added,))
+        else:
+            grown = Seq(items.items + added.items) if isinstance(added, Seq) else None
+        self.assign(func.value, grown, frame)
+        return Const(None)
 
     def _attr_of(self, receiver, func: cst.Attribute):
         name = func.attr.value
@@ -581,7 +595,10 @@ class Interpreter:
         args = Args()
         for arg in arg_nodes:
             value = self.eval(arg.value, frame)
-            if arg.star:
+            if arg.star == "*" and isinstance(value, Seq):  # f(*[a, b]) is f(a, b)
+                args.pos.extend(value.items)
+                args.pos_nodes.extend(arg.value for _ in value.items)
+            elif arg.star:
                 args.starred = True
             elif arg.keyword is not None:
                 args.kw[arg.keyword.value] = value

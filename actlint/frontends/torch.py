@@ -169,7 +169,7 @@ class TorchFrontend(Frontend):
         site = interp.site(node)
         act = MODULE_ACTIVATIONS[last]
         axis = const_int(args.get(0, "dim"))
-        if act in (SOFTMAX, LOG_SOFTMAX) and not args.given(0, "dim"):
+        if act in (SOFTMAX, LOG_SOFTMAX) and _implicit(args, 0):
             self.implicit_dim(f"nn.{last}()", act, node, interp)
         return Layer("activation", torch_head(act, None, site, axis=axis), site)
 
@@ -200,7 +200,7 @@ class TorchFrontend(Frontend):
     def activate_call(self, name, args, node, interp):
         act = ACTIVATION_FUNCTIONS[name]
         tensor = args.get(0, "input")
-        if name in IMPLICIT_DIM_FUNCTIONS and not args.given(1, "dim"):
+        if name in IMPLICIT_DIM_FUNCTIONS and _implicit(args, 1):
             self.implicit_dim(_short(name) + "()", act, node, interp)
         return self.activate(tensor, act, args.get(1, "dim"), node, interp)
 
@@ -296,6 +296,8 @@ class TorchFrontend(Frontend):
 
     def bind(self, loss: Loss, prediction, labels):
         head = prediction.head if isinstance(prediction, Tensor) else torch_head()
+        if isinstance(labels, Obj) and labels.kind == "index_column":  # y.unsqueeze(1) for BCE
+            labels = labels.get("target")
         self.pairs.append(Binding(head, loss, labels.target if isinstance(labels, TargetVal) else None))
         return None
 
@@ -464,6 +466,11 @@ def tensor_binop(left, right, node):
     if isinstance(node.operator, (cst.Divide, cst.Multiply)) and tensor.head.activation == LINEAR:
         return tensor
     return Tensor(Head(framework=tensor.head.framework))
+
+
+def _implicit(args: Args, index: int) -> bool:
+    """No dim, or dim=None (the default): torch chooses the axis."""
+    return not args.given(index, "dim") or args.get(index, "dim") == Const(None)
 
 
 def _short(name: str) -> str:
