@@ -383,6 +383,11 @@ class Interpreter:
                 updated = self._ask("set_attribute", owner, target.attr.value, value)
                 if updated is not None:
                     self.assign(target.value, updated, frame)
+        elif isinstance(target, cst.Subscript):  # `model.classifier[6] = nn.Linear(...)`, like an attribute
+            owner = self.eval(target.value, frame)
+            updated = self._ask("set_item", owner, value) if owner is not None else None
+            if updated is not None:
+                self.assign(target.value, updated, frame)
         elif isinstance(target, cst.StarredElement):
             self.assign(target.value, None, frame)
 
@@ -770,6 +775,9 @@ class Frontend:
         return NOT_HANDLED
 
     def set_attribute(self, owner, name, value, interp):
+        return NOT_HANDLED
+
+    def set_item(self, owner, value, interp):
         return NOT_HANDLED
 
     def bindings(self, interp) -> list:

@@ -84,6 +84,7 @@ TENSOR_PASS_THROUGH = {
 }
 # Methods that keep a target's encoding (Data's list has the common ones: float, long, to, view, ...).
 TARGET_PASS_THROUGH = {"clamp", "clamp_", "clip", "clip_", "bool", "byte", "half", "contiguous"}
+COLUMN_METHODS = ("unsqueeze", "view", "reshape")
 LOG_FUNCTIONS = {"torch.log", "torch.special.log"}
 CLIP_FUNCTIONS = {"torch.clamp", "torch.clip", "torch.clamp_min"}
 CLIP_METHODS = {"clamp", "clamp_", "clip", "clip_", "clamp_min", "clamp_min_"}
@@ -187,14 +188,22 @@ class TorchFrontend(Frontend):
         """torchvision.models.resnet18(...), timm.create_model(...): a linear classifier, sized by num_classes."""
         site = interp.site(node)
         units = const_int(args.get(None, "num_classes"))
-        classifier = Layer("dense", torch_head(LINEAR, units, site, site), site) if units else Layer("other", torch_head(), site)
-        return ModelVal(new_id(), (classifier,), framework=TORCH, site=site)
+        if units == 0:  # timm's feature extractor: no classifier
+            return ModelVal(new_id(), (Layer("other", torch_head(), site),), framework=TORCH, site=site)
+        classifier = Layer("dense", torch_head(LINEAR, units, site, site), site)
+        return ModelVal(new_id(), (classifier,), framework=TORCH, site=site, outputs=None)
+
+    # A pretrained model is seen as its classifier: `model.fc`, `model.classifier` are that
+    # classifier, and assigning to them (or to `model.classifier[6]`) replaces it.
 
     def set_attribute(self, owner, name, value, interp):
-        """`model.fc = nn.Linear(512, 2)`: a new classifier replaces a pretrained model's head."""
         if isinstance(owner, ModelVal) and _is_torch(owner) and name in CLASSIFIER_ATTRIBUTES:
-            if isinstance(value, (Layer, ModelVal, Instance)):
-                return ModelVal(owner.id, (value,), framework=TORCH, site=owner.site)
+            return self.set_item(owner, value, interp)
+        return NOT_HANDLED
+
+    def set_item(self, owner, value, interp):
+        if isinstance(owner, ModelVal) and _is_torch(owner) and isinstance(value, (Layer, ModelVal, Instance)):
+            return ModelVal(owner.id, owner.layers[:-1] + (value,), framework=TORCH, site=owner.site)
         return NOT_HANDLED
 
     def activate_call(self, name, args, node, interp):
@@ -205,8 +214,9 @@ class TorchFrontend(Frontend):
         return self.activate(tensor, act, args.get(1, "dim"), node, interp)
 
     def activate(self, tensor, act, dim, node, interp):
-        if tensor is not None and not isinstance(tensor, Tensor):
+        if isinstance(tensor, (Seq, Mapping, Const)):
             return None
+        tensor = tensor if isinstance(tensor, Tensor) else None
         axis = const_int(dim)
         site = interp.site(node)
         if axis == 0 and is_batched(tensor):
@@ -304,12 +314,16 @@ class TorchFrontend(Frontend):
     # -- tensors --------------------------------------------------------------------------
 
     def method(self, receiver, name, args, node, interp):
+        if receiver is None and name in COLUMN_METHODS and _is_column_shape(name, args):
+            return Obj("index_column", (("target", None),))  # unknown labels, but surely one column
         if isinstance(receiver, Tensor):
             return self.tensor_method(receiver, name, args, node, interp)
         if isinstance(receiver, (Instance, ModelVal)) and _is_torch_model(receiver) and name in MODEL_SELF_METHODS:
             return receiver
         if isinstance(receiver, Instance) and _is_torch_model(receiver) and name == "forward":
             return self.forward(receiver, args, interp)
+        if isinstance(receiver, ModelVal) and _is_torch(receiver) and name == "forward":
+            return self.call_value(receiver, args, node, interp)
         if isinstance(receiver, (TargetVal, Obj)):
             return self.target_method(receiver, name, args, node, interp)
         return NOT_HANDLED
@@ -335,6 +349,8 @@ class TorchFrontend(Frontend):
         return NOT_HANDLED
 
     def attribute(self, owner, name, node, interp):
+        if isinstance(owner, ModelVal) and _is_torch(owner) and name in CLASSIFIER_ATTRIBUTES:
+            return ModelVal(new_id(), owner.layers[-1:], framework=TORCH, site=owner.site)
         if isinstance(owner, Obj) and owner.kind == "max_result" and name == "values":
             return owner.get("values")
         return NOT_HANDLED
@@ -409,7 +425,7 @@ class TorchFrontend(Frontend):
         if encoding == ONE_HOT and labels.target.spelling == "F.one_hot" and name in ("sum", "max", "amax", "any"):
             multi_hot = target(MULTI_HOT, labels.target.classes, interp, node, f"F.one_hot(...).{name}()")
             return Obj("max_result", (("values", multi_hot),)) if name == "max" else multi_hot
-        if encoding == INDEX and name in ("unsqueeze", "view", "reshape") and _is_column_shape(name, args):
+        if encoding == INDEX and name in COLUMN_METHODS and _is_column_shape(name, args):
             return Obj("index_column", (("target", labels),))
         if name in TARGET_PASS_THROUGH:
             return labels
