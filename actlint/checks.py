@@ -31,6 +31,8 @@ class Finding:
     related: tuple = ()
     facts: tuple = ()  # (name, value) pairs for the numeric core
     severity: Optional[str] = None  # overrides the catalogue default
+    binding: Optional[Binding] = field(default=None, compare=False, repr=False)  # the facts, for fixes.py
+    fix: object = field(default=None, compare=False, repr=False)  # a fixes.Fix, attached by the engine
 
 
 @dataclass
@@ -188,10 +190,15 @@ def units_classes_mismatch(c: Context):
 # -- assembly ---------------------------------------------------------------------
 
 
-def check(binding: Binding) -> list[Finding]:
+def context(binding: Binding) -> Context:
     loss = binding.loss
     contract = contracts().get(loss.id) if loss is not None else None
-    c = Context(binding, contract, contract.expected_input(loss.from_logits) if contract else None)
+    return Context(binding, contract, contract.expected_input(loss.from_logits) if contract else None)
+
+
+def check(binding: Binding) -> list[Finding]:
+    c = context(binding)
+    contract = c.contract
     findings = []
     hit = softmax_single_unit(c)
     if hit:
@@ -223,7 +230,7 @@ def _finding(c: Context, hit, head_first: bool, units=False, covers=()) -> Findi
     ends = [(site, label) for site, label in ends if site is not None]
     primary, rest = ends[0][0], ends[1:]
     return Finding(code, primary, message, suggestion, tuple(Related(s, label) for s, label in rest),
-                   _facts(c), _severity(c, code))
+                   _facts(c), _severity(c, code), c.binding)
 
 
 def _facts(c: Context) -> tuple:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass
 
 import click
 
@@ -59,11 +60,16 @@ def _explain(code: str) -> None:
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Processes to lint with (default: the number of cores; small runs stay in one).")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache (.actlint_cache/).")
+@click.option("--fix", is_flag=True, help="Apply the safe fixes, then report what remains.")
+@click.option("--unsafe-fixes", is_flag=True, help="Count unsafe fixes as fixable too (applied with --fix).")
+@click.option("--diff", is_flag=True, help="Print the fixes as a unified diff and write nothing (exit 1 if any).")
+@click.option("--fix-only", is_flag=True, help="Apply the fixes and report nothing else.")
 @click.option("--list-rules", is_flag=True, help="List every rule and exit.")
 @click.option("--explain", "explain", metavar="CODE", help="Explain a rule and exit.")
 @click.version_option(__version__, prog_name="actlint")
 def main(paths, select, ignore, extend_select, exit_zero, output_format, color, statistics, config_path,
-         isolated, stdin_filename, force_exclude, jobs, no_cache, list_rules, explain):
+         isolated, stdin_filename, force_exclude, jobs, no_cache, fix, unsafe_fixes, diff, fix_only,
+         list_rules, explain):
     """Find mismatched output activations, losses and labels in Keras, PyTorch and TensorFlow code."""
     from actlint.config import ConfigError
     from actlint.output import rule_table
@@ -77,15 +83,24 @@ def main(paths, select, ignore, extend_select, exit_zero, output_format, color, 
     if config_path and isolated:
         raise click.UsageError("--config and --isolated cannot be used together")
     try:
+        fixing = Fixing(fix or fix_only or diff, unsafe_fixes, diff, fix_only)
         _lint(paths, select, ignore, extend_select, exit_zero, output_format, color, statistics,
-              config_path, isolated, stdin_filename, force_exclude, (jobs, no_cache))
+              config_path, isolated, stdin_filename, force_exclude, (jobs, no_cache), fixing)
     except ConfigError as error:
         click.echo(f"actlint: error: {error}", err=True)
         sys.exit(2)
 
 
+@dataclass(frozen=True)
+class Fixing:
+    wanted: bool = False  # --fix, --fix-only or --diff
+    unsafe: bool = False
+    diff: bool = False
+    only: bool = False
+
+
 def _lint(paths, select, ignore, extend_select, exit_zero, output_format, color, statistics,
-          config_path, isolated, stdin_filename, force_exclude, execution):
+          config_path, isolated, stdin_filename, force_exclude, execution, fixing=Fixing()):
     from actlint.config import Configs
     from actlint.runner import Selection
 
@@ -96,11 +111,53 @@ def _lint(paths, select, ignore, extend_select, exit_zero, output_format, color,
     configs = Configs(config_path, isolated)
     anchor = stdin_filename if _reads_stdin(paths, stdin_filename) and stdin_filename else os.getcwd()
     output_format = output_format or configs.for_path(anchor).output_format or _default_format()
+    if fixing.wanted:
+        if _reads_stdin(paths, stdin_filename):
+            raise click.UsageError("--fix, --fix-only and --diff work on files, not on stdin")
+        _fix(paths or (".",), selection, configs, force_exclude, output_format, color, statistics, exit_zero, fixing)
+        return
     run = _run(paths, selection, configs, force_exclude, stdin_filename, output_format, execution)
-    _report(run, output_format, color, statistics)
+    _report(run, output_format, color, statistics, unsafe_fixes=fixing.unsafe)
     if run.missing or run.internal_errors:
         sys.exit(2)
     sys.exit(0 if exit_zero or not run.results else 1)
+
+
+def _fix(paths, selection, configs, force_exclude, output_format, color, statistics, exit_zero, fixing):
+    """--fix, --fix-only, --diff: fix until stable, then write (or show) the changes and report."""
+    from actlint.fixer import fix_until_stable, unified_diff, write_atomically
+    from actlint.runner import lint_paths
+
+    outcome = fix_until_stable(
+        lambda overlay: lint_paths(paths, selection, configs, force_exclude, overlay=overlay), fixing.unsafe)
+    for path, reason in outcome.broken.items():
+        click.echo(f"actlint: error: {outcome.names.get(path, path)}: {reason}", err=True)
+    if fixing.diff:
+        for path in outcome.changed:
+            click.echo(unified_diff(outcome.names[path], outcome.before[path], outcome.after[path]), nl=False)
+        click.echo(_would_fix(outcome), err=True)
+        sys.exit(1 if outcome.changed and not exit_zero else 0)
+    for path in outcome.changed:
+        write_atomically(path, outcome.after[path])
+    run = outcome.run
+    if fixing.only:
+        click.echo(f"Fixed {_problems(outcome.applied)}.", err=True)
+    else:
+        _report(run, output_format, color, statistics, outcome.applied, fixing.unsafe)
+    if run.missing or run.internal_errors or outcome.broken:
+        sys.exit(2)
+    sys.exit(0 if exit_zero or fixing.only or not run.results else 1)
+
+
+def _would_fix(outcome) -> str:
+    if not outcome.changed:
+        return "No fixes available."
+    files = len(outcome.changed)
+    return f"Would fix {_problems(outcome.applied)} in {files} file{'s' if files != 1 else ''}."
+
+
+def _problems(n: int) -> str:
+    return f"{n} problem{'s' if n != 1 else ''}"
 
 
 def _reads_stdin(paths, stdin_filename) -> bool:
@@ -144,7 +201,7 @@ def _use_color(choice: str) -> bool:
     return bool(os.environ.get("FORCE_COLOR")) or sys.stdout.isatty()
 
 
-def _report(run, output_format, color, statistics) -> None:
+def _report(run, output_format, color, statistics, fixed=None, unsafe_fixes=False) -> None:
     from actlint.output import FORMATS, View
     from actlint.output import statistics as counts
 
@@ -154,18 +211,35 @@ def _report(run, output_format, color, statistics) -> None:
     if statistics:
         click.echo(counts(run.results, as_json=output_format == "json"), nl=False)
     else:
-        click.echo(FORMATS[output_format](run.results, View(run.sources, use_color)), nl=False, color=use_color)
+        view = View(run.sources, use_color, unsafe_fixes)
+        click.echo(FORMATS[output_format](run.results, view), nl=False, color=use_color)
     sys.stdout.flush()
-    click.echo(_summary(run), err=True)
+    click.echo(_summary(run, fixed, unsafe_fixes), err=True)
 
 
-def _summary(run) -> str:
+def _summary(run, fixed=None, unsafe_fixes=False) -> str:
     files = f"{run.files} file{'s' if run.files != 1 else ''} checked"
     if not run.results:
-        return f"All clear: {files}."
+        done = f" ({fixed} fixed)" if fixed else ""
+        return f"All clear{done}: {files}."
     counts = {}
     for r in run.results:
         counts[r.level] = counts.get(r.level, 0) + 1
     detail = ", ".join(f"{n} {level}{'s' if n != 1 else ''}" for level, n in sorted(counts.items()))
     n = len(run.results)
-    return f"Found {n} problem{'s' if n != 1 else ''} ({detail}) in {files}."
+    if fixed is not None:
+        return f"Found {_problems(n + fixed)} ({fixed} fixed, {n} remaining: {detail}) in {files}." + _fixable(run, unsafe_fixes)
+    return f"Found {_problems(n)} ({detail}) in {files}." + _fixable(run, unsafe_fixes)
+
+
+def _fixable(run, unsafe_fixes: bool) -> str:
+    """ruff's hint: how many findings --fix would fix, and how many more --unsafe-fixes would."""
+    from actlint.output import fixable
+
+    safe = sum(1 for r in run.results if fixable(r, unsafe_fixes))
+    hidden = sum(1 for r in run.results if fixable(r, True)) - safe
+    text = f"\n[*] {safe} fixable with the --fix option" if safe else ""
+    if hidden:
+        text += f"{'' if safe else chr(10)}{' (' if safe else ''}{hidden} hidden fix{'es' if hidden != 1 else ''} " \
+                f"can be enabled with the --unsafe-fixes option{')' if safe else ''}"
+    return text + ("." if text else "")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Optional
 
 from actlint.catalogue import rules
 
@@ -47,6 +47,7 @@ class Result:
     severity: Optional[str] = None
     fix: Optional[dict] = None
     verification: Optional[dict] = None
+    fix_plan: Any = field(default=None, compare=False, repr=False)  # the fixes.Fix (CST nodes), in-process only
 
     @property
     def name(self) -> str:
@@ -81,8 +82,9 @@ def diagnostic(code: str, path: str, message: str, row: int = 1, column: int = 1
 class Session:
     """What one run shares across files: each file parsed at most once, the project's modules."""
 
-    def __init__(self):
+    def __init__(self, overlay: Optional[dict] = None):
         self.parsed: dict = {}  # resolved path -> libcst.Module, or None when it does not parse
+        self.overlay = overlay or {}  # resolved path -> bytes to use instead of the file's (fixes not yet written)
         self._project = None
 
     def parse_path(self, path: str):
@@ -90,7 +92,7 @@ class Session:
         if key not in self.parsed:
             try:
                 with open(key, "rb") as handle:
-                    data = handle.read()
+                    data = self.overlay.get(key) or handle.read()
             except OSError:
                 data = b"\x00"
             self.parsed[key] = _parse(path, data, FileReport(path))
@@ -207,7 +209,9 @@ def _analyze(path: str, module, project=None) -> list[Result]:
             findings[key] = finding
     if not findings:
         return []
-    return _locate(list(findings.values()))
+    from actlint.fixes import attach
+
+    return _locate(attach(list(findings.values()), facts.bindings))
 
 
 def _node_key(site):
@@ -229,11 +233,21 @@ def _locate(findings: list) -> list[Result]:
     for finding in findings:
         start, end = span(finding.site)
         related = tuple(RelatedLocation(r.site.path, span(r.site)[0], r.label) for r in finding.related)
+        fix = getattr(finding, "fix", None)
         results.append(Result(
             finding.code, finding.message, finding.site.path, start, end, related,
             getattr(finding, "suggestion", ""), getattr(finding, "facts", ()), finding.severity,
+            _fix_dict(fix, finding.site.path, span), fix_plan=fix,
         ))
     return results
+
+
+def _fix_dict(fix, filename: str, span):
+    if fix is None:
+        return None
+    from actlint.fixes import as_dict
+
+    return as_dict(fix, filename, span)
 
 
 def _span(positions, site):

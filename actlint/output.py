@@ -3,8 +3,10 @@
 `View` carries what a format may show beyond the results: the source lines of the files that have
 results (for `full`) and whether to colour. Every format is `format(results, view) -> str`.
 
-`Result.fix`, when set, is read in ruff's shape: {"message": str, "edits": [{"content": str,
-"location": {"row", "column"}, "end_location": {"row", "column"}}]} (1-based rows and columns).
+`Result.fix`, when set, is read in ruff's shape: {"applicability": "safe" | "unsafe", "message": str,
+"edits": [{"content": str, "location": {"row", "column"}, "end_location": {"row", "column"}}]}
+(1-based rows and columns; an edit in another file than the finding's also names its "filename").
+Text formats mark a finding `[*]` when `--fix` would fix it (`--unsafe-fixes` counts unsafe fixes too).
 """
 
 from __future__ import annotations
@@ -27,6 +29,15 @@ from actlint.catalogue import rules
 class View:
     sources: dict = field(default_factory=dict)  # filename -> {cell or None: source lines}
     color: bool = False
+    unsafe_fixes: bool = False  # whether unsafe fixes count as fixable
+
+
+def fixable(r, unsafe_fixes: bool = False) -> bool:
+    return bool(r.fix) and (r.fix.get("applicability") == "safe" or unsafe_fixes)
+
+
+def _mark(r, view: View) -> str:
+    return "[*] " if fixable(r, view.unsafe_fixes) else ""
 
 
 def _where(filename, position) -> str:
@@ -50,7 +61,7 @@ def _details(r) -> list:
 def concise(results, view: View = View()) -> str:
     lines = []
     for r in results:
-        lines.append(f"{_where(r.filename, r.location)}: {r.code} {r.message}")
+        lines.append(f"{_where(r.filename, r.location)}: {r.code} {_mark(r, view)}{r.message}")
         lines.extend(f"    {detail}" for detail in _details(r))
     return "\n".join(lines) + ("\n" if lines else "")
 
@@ -71,7 +82,7 @@ def full(results, view: View = View()) -> str:
 def _full_one(r, view: View) -> str:
     paint = _painter(view.color)
     colour = LEVEL_COLOURS.get(r.level, "red")
-    head = f"{paint(_where(r.filename, r.location), bold=True)}: {paint(r.code, fg=colour, bold=True)} {r.message}"
+    head = f"{paint(_where(r.filename, r.location), bold=True)}: {paint(r.code, fg=colour, bold=True)} {_mark(r, view)}{r.message}"
     lines = [head]
     source = view.sources.get(r.filename, {})
     end = r.end_location.column if r.end_location.row == r.location.row else None
@@ -215,14 +226,15 @@ def _region(start, end=None) -> dict:
 
 
 def _sarif_fix(filename: str, fix: dict) -> dict:
-    replacements = [
-        {"deletedRegion": _region(_Pos(**e["location"]), _Pos(**e["end_location"])),
-         "insertedContent": {"text": e.get("content", "")}}
-        for e in fix.get("edits", [])
-    ]
+    by_file = {}
+    for e in fix.get("edits", []):
+        by_file.setdefault(e.get("filename", filename), []).append(
+            {"deletedRegion": _region(_Pos(**e["location"]), _Pos(**e["end_location"])),
+             "insertedContent": {"text": e.get("content", "")}})
     return {
         "description": {"text": fix.get("message") or "apply the suggested fix"},
-        "artifactChanges": [{"artifactLocation": {"uri": _uri(filename)}, "replacements": replacements}],
+        "artifactChanges": [{"artifactLocation": {"uri": _uri(name)}, "replacements": replacements}
+                            for name, replacements in (by_file or {filename: []}).items()],
     }
 
 

@@ -7,6 +7,7 @@ start than it saves. Each worker keeps one parse Session for all the files it li
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from concurrent.futures import ProcessPoolExecutor
 from typing import Optional
 
@@ -56,4 +57,6 @@ def _worker(item) -> FileReport:
     global _session
     if _session is None:
         _session = Session()
-    return lint_source(*item, _session)
+    report = lint_source(*item, _session)
+    report.results = [replace(r, fix_plan=None) for r in report.results]  # CST nodes stay in the worker
+    return report

@@ -79,17 +79,20 @@ Progress = Callable[[int, int, int], None]  # (files done, files in total, resul
 
 def lint_paths(paths, selection: Selection = Selection(None), configs: Optional[Configs] = None,
                force_exclude: bool = False, progress: Optional[Progress] = None,
-               jobs: int = 1, cache=None) -> Run:
+               jobs: int = 1, cache=None, overlay: Optional[dict] = None) -> Run:
     """Lint files and folders. Without `configs`, no configuration file is read.
 
-    Python files are linted by `parallel.lint_many` (cache, process pool); notebooks here."""
+    Python files are linted by `parallel.lint_many` (cache, process pool); notebooks here.
+    `overlay` ({real path: bytes}) stands in for files' content: fixes not written yet."""
     from actlint.parallel import lint_many
 
     configs = configs or Configs(isolated=True)
     found = discover(paths, lambda p, is_dir: configs.for_path(p).excluded(p, is_dir), force_exclude)
     run = Run(files=len(found.files), missing=found.missing)
-    linter = _Linter(configs, selection)
-    contents = {path: linter.source(path, read_file(path)) for path in found.files}
+    overlay = overlay or {}
+    linter = _Linter(configs, selection, overlay)
+    contents = {path: linter.source(path, overlay.get(os.path.realpath(path)) or read_file(path))
+                for path in found.files}
     sources = [(p, data) for p, data in contents.items() if isinstance(data, bytes)]
     finished = iter(range(1, run.files + 1))
     tick = (lambda _path: progress(next(finished), run.files, 0)) if progress else None
@@ -114,9 +117,9 @@ def lint_stdin(data: bytes, filename: Optional[str], selection: Selection = Sele
 class _Linter:
     """One run's shared state: the parse session, each file's text and suppressions, read once."""
 
-    def __init__(self, configs: Configs, selection: Selection):
+    def __init__(self, configs: Configs, selection: Selection, overlay: Optional[dict] = None):
         self.configs, self.selection = configs, selection
-        self.session = Session()
+        self.session = Session(overlay)
         self.reports = {}  # path -> FileReport already computed (lint_many)
         self.texts = {}  # filename -> the Python source actlint linted, for files with results
         self.cells = {}  # notebook filename -> CellMap

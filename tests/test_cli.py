@@ -45,7 +45,7 @@ def test_findings_exit_1_and_point_at_both_ends(tree):
     result = run(str(tree / "buggy.py"))
     assert result.exit_code == 1
     first, related, *_ = result.stdout.splitlines()
-    assert first == f"{tree / 'buggy.py'}:6:5: ACT201 softmax over a single unit always outputs 1.0, so the model cannot learn"
+    assert first == f"{tree / 'buggy.py'}:6:5: ACT201 [*] softmax over a single unit always outputs 1.0, so the model cannot learn"
     assert related.strip() == f"loss set at {tree / 'buggy.py'}:8:38"
     assert "Found 1 problem" in result.stderr
 

@@ -19,8 +19,13 @@ PROJECTS = FIXTURES / "projects"
 EXPECT = re.compile(r"#\s*expect:\s*([A-Z0-9, ]+|none)\s*$")
 
 
+def python_files(folder: Path) -> list:
+    """The fixtures' Python files, without the fixed twins (`<name>.fixed.py`, checked by test_fixes)."""
+    return sorted(p for p in folder.rglob("*.py") if not p.name.endswith(".fixed.py"))
+
+
 def single_files():
-    return sorted(p for p in FIXTURES.rglob("*.py") if PROJECTS not in p.parents)
+    return [p for p in python_files(FIXTURES) if PROJECTS not in p.parents]
 
 
 def projects():
@@ -53,7 +58,7 @@ def test_fixture_findings_match_annotations(path):
 
 @pytest.mark.parametrize("folder", projects(), ids=lambda p: p.name)
 def test_project_findings_match_annotations(folder):
-    files = sorted(folder.rglob("*.py"))
+    files = python_files(folder)
     found = lint(files)
     assert {k: v for k, v in found.items() if v} == {
         os.path.realpath(p): expected(p) for p in files if expected(p)
@@ -63,7 +68,7 @@ def test_project_findings_match_annotations(folder):
 @pytest.mark.parametrize("folder", projects(), ids=lambda p: p.name)
 def test_project_file_linted_alone_still_sees_the_project(folder):
     """Linting one entry-point file follows its imports into the rest of the project."""
-    files = sorted(folder.rglob("*.py"))
+    files = python_files(folder)
     together = lint(files)
     for entry in (p for p in files if p.parent == folder):
         alone = lint([entry])
@@ -72,6 +77,6 @@ def test_project_file_linted_alone_still_sees_the_project(folder):
 
 
 def test_every_fixture_is_annotated():
-    for path in FIXTURES.rglob("*.py"):
+    for path in python_files(FIXTURES):
         if path.name != "__init__.py" and PROJECTS not in path.parents:
             assert "# expect:" in path.read_text(encoding="utf-8"), f"{path} has no # expect: line"

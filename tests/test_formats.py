@@ -40,7 +40,7 @@ def test_full_shows_the_line_and_a_caret_under_each_end(model):
     result = lint("--output-format", "full")
     assert result.exit_code == 1
     assert """\
-small.py:6:5: ACT201 softmax over a single unit always outputs 1.0, so the model cannot learn
+small.py:6:5: ACT201 [*] softmax over a single unit always outputs 1.0, so the model cannot learn
   |
 6 |     layers.Dense(1, activation="softmax"),
   |     ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ ACT201
@@ -54,7 +54,7 @@ small.py:6:5: ACT201 softmax over a single unit always outputs 1.0, so the model
 
 
 def test_full_is_the_default_in_a_terminal_and_concise_otherwise(model, monkeypatch):
-    assert lint().stdout.startswith("model.py:17:38: ACT302 categorical_crossentropy")
+    assert lint().stdout.startswith("model.py:17:38: ACT302 [*] categorical_crossentropy")
     monkeypatch.setattr("actlint.cli._default_format", lambda: "full")
     assert "17 | model.compile(" in lint().stdout
 
@@ -82,7 +82,7 @@ def test_concise_and_its_text_alias(model):
     concise = lint("--output-format", "concise").stdout
     assert concise == lint("--output-format", "text").stdout
     assert concise.splitlines()[:3] == [
-        "model.py:17:38: ACT302 categorical_crossentropy expects one-hot targets, but the targets are integer "
+        "model.py:17:38: ACT302 [*] categorical_crossentropy expects one-hot targets, but the targets are integer "
         "class ids (mnist.load_data())",
         "    targets encoded at model.py:8:40",
         "    output set at model.py:14:5",

@@ -1,0 +1,336 @@
+"""Fixes: the source edits that repair a finding, computed from its facts.
+
+A fix reads the finding's Binding (through the same `Context` the rules read) and the CST
+nodes its Head, Loss and Target sites point at; it never looks for syntax on its own. It is a
+set of node replacements (`Edit`) with the imports they need, a one-line message, and an
+applicability:
+
+- `safe`: local (one expression) and fully determined by the facts;
+- `unsafe`: changes more than one place, or rests on an assumption (say, that the loss is right
+  and the head is wrong while the targets are unknown).
+
+Each framework's fixes live in a table keyed by rule code; a code without an entry, or whose
+syntax is not the plain spelling a rewrite knows, offers no fix.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from typing import Any, Callable, Optional
+
+import libcst as cst
+
+from actlint.checks import Context, context
+from actlint.facts import INDEX, LINEAR, ONE_HOT, SIGMOID, SOFT, SOFTMAX, Head, Loss, Site
+from actlint.rewrites import (
+    Unfixable, argument, keras_loss_call, keyword_names, last_name, parenthesized, positional_count, renamed,
+    set_argument, string_like, string_value, written_in_compile,
+)
+
+SAFE, UNSAFE = "safe", "unsafe"
+
+
+@dataclass(frozen=True)
+class Edit:
+    site: Site  # the node replaced, in the file that holds it
+    replacement: Any  # the libcst node put in its place
+    imports: tuple = ()  # (module, name) pairs the replacement needs in that file
+
+
+@dataclass(frozen=True)
+class Fix:
+    applicability: str
+    message: str
+    edits: tuple
+
+    def applies(self, unsafe: bool) -> bool:
+        return self.applicability == SAFE or unsafe
+
+
+def fix_for(finding) -> Optional[Fix]:
+    """The fix for a finding, or None when its facts do not determine one."""
+    if finding.binding is None:
+        return None
+    c = context(finding.binding)
+    build = FIXES.get((framework(c), finding.code))
+    try:
+        return build(c) if build else None
+    except Unfixable:
+        return None
+
+
+def framework(c: Context) -> str:
+    return c.loss.id.split(".")[0] if c.loss is not None else c.head.framework
+
+
+def attach(findings: list, bindings: list) -> list:
+    """The findings with their fixes; an edit to a head or loss another pairing shares is unsafe."""
+    shared = _shared_nodes(bindings)
+    out = []
+    for finding in findings:
+        fix = _guarded(fix_for, finding)
+        if fix is not None and any(id(e.site.node) in shared for e in fix.edits):
+            fix = replace(fix, applicability=UNSAFE)
+        if fix is not None:
+            fix = _guarded(lambda _: replace(fix, edits=tuple(_narrowed(e) for e in fix.edits)), finding)
+        out.append(replace(finding, fix=fix) if fix else finding)
+    return out
+
+
+def _guarded(compute, finding):
+    """A fix that fails to compute is no fix: the finding is still reported."""
+    try:
+        return compute(finding)
+    except Exception:
+        if os.environ.get("ACTLINT_DEBUG"):
+            raise
+        return None
+
+
+def _shared_nodes(bindings: list) -> set:
+    """Head nodes trained with two different losses, loss nodes used on two different heads."""
+    partners = {}
+    for b in bindings:
+        if b.loss is None or b.loss.site is None or b.head.site is None:
+            continue
+        partners.setdefault(id(b.head.site.node), set()).add(id(b.loss.site.node))
+        partners.setdefault(id(b.loss.site.node), set()).add(id(b.head.site.node))
+    return {node for node, others in partners.items() if len(others) > 1}
+
+
+def _fix(message: str, edits: list, sure: bool = True) -> Fix:
+    return Fix(SAFE if sure and len(edits) == 1 else UNSAFE, message, tuple(edits))
+
+
+def _narrowed(edit: Edit) -> Edit:
+    """The same edit on the smallest node that changes (the string, not the whole `Dense(...)`)."""
+    old, new = edit.site.node, edit.replacement
+    while type(old) is type(new):
+        pairs = list(zip(old.children, new.children))
+        changed = [(a, b) for a, b in pairs if not a.deep_equals(b)]
+        if len(old.children) != len(new.children) or len(changed) != 1:
+            break
+        old, new = changed[0]
+    return replace(edit, site=replace(edit.site, node=old), replacement=new)
+
+
+# -- Keras: losses --------------------------------------------------------------------------------
+
+EQUAL_ARGS = {"from_logits", "label_smoothing", "axis", "reduction", "name", "dtype"}
+KERAS_LOSSES = {  # loss id -> (string and function name, class name, the class's keyword arguments)
+    "keras.binary_crossentropy": ("binary_crossentropy", "BinaryCrossentropy", EQUAL_ARGS),
+    "keras.categorical_crossentropy": ("categorical_crossentropy", "CategoricalCrossentropy", EQUAL_ARGS),
+    "keras.sparse_categorical_crossentropy": (
+        "sparse_categorical_crossentropy", "SparseCategoricalCrossentropy",
+        {"from_logits", "ignore_class", "reduction", "name", "dtype", "axis"},
+    ),
+}
+BINARY_LOSS, CATEGORICAL_LOSS = "keras.binary_crossentropy", "keras.categorical_crossentropy"
+SPARSE_LOSS = "keras.sparse_categorical_crossentropy"
+
+
+def keras_loss_edit(loss: Loss, new_id: str, from_logits: bool) -> tuple:
+    """(Edit turning the loss into `new_id` with `from_logits`, whether that edit is sure)."""
+    if loss.id not in KERAS_LOSSES or loss.site is None:
+        raise Unfixable("not a loss these fixes know")
+    node, module = loss.site.node, loss.site.module
+    old_name, old_class, _ = KERAS_LOSSES[loss.id]
+    new_name, new_class, accepted = KERAS_LOSSES[new_id]
+    if isinstance(node, cst.Call):
+        return _loss_class_edit(loss, old_class, new_class, accepted, from_logits), True
+    if string_value(node) == old_name and not from_logits:
+        return Edit(loss.site, string_like(node, new_name)), True
+    if string_value(node) == old_name or (last_name(node) == old_name and from_logits):
+        call, imports = keras_loss_call(module, new_class, "from_logits=True")
+        return Edit(loss.site, call, imports), written_in_compile(module, node)
+    function, imports = renamed(node, old_name, new_name, module)
+    return Edit(loss.site, function, imports), True
+
+
+def _loss_class_edit(loss: Loss, old_class: str, new_class: str, accepted: set, from_logits: bool) -> Edit:
+    node = loss.site.node
+    if not keyword_names(node) <= accepted or positional_count(node) > 1:
+        raise Unfixable("arguments the new loss does not take")
+    func, imports = renamed(node.func, old_class, new_class, loss.site.module)
+    call = node.with_changes(func=func)
+    if from_logits != loss.from_logits:
+        call = set_argument(call, 0, "from_logits", cst.Name(str(from_logits)))
+    return Edit(loss.site, call, imports)
+
+
+# -- Keras: the head's activation ------------------------------------------------------------------
+
+ACTIVATION_ARGUMENT = {"Dense": 1, "Activation": 0, "SimpleRNN": 1, "LSTM": 1, "GRU": 1,
+                       "Conv1D": None, "Conv2D": None, "Conv3D": None}
+
+
+def keras_activation_edit(head: Head, new: str) -> Edit:
+    """An Edit giving the head's output activation `new` (sigmoid, softmax or linear)."""
+    node = head.site.node if head.site else None
+    if not isinstance(node, cst.Call):
+        raise Unfixable("the head is not a call")
+    name = last_name(node.func)
+    if name in ACTIVATION_ARGUMENT:
+        return Edit(head.site, _layer_with_activation(node, ACTIVATION_ARGUMENT[name], new))
+    if name == "Softmax" and isinstance(node.func, cst.Attribute) and not node.args:
+        layer = node.func.with_deep_changes(node.func.attr, value="Activation")
+        return Edit(head.site, node.with_changes(func=layer, args=[cst.Arg(cst.SimpleString(f'"{new}"'))]))
+    if name in (SOFTMAX, SIGMOID) and isinstance(node.func, cst.Attribute):
+        return Edit(head.site, _applied_activation(node, new))
+    raise Unfixable("an activation spelled another way")
+
+
+def _layer_with_activation(layer: cst.Call, index: Optional[int], new: str) -> cst.Call:
+    given = argument(layer, index, "activation")
+    if given is None:
+        if new == LINEAR:
+            raise Unfixable("already linear")
+        return set_argument(layer, index, "activation", cst.SimpleString(f'"{new}"'))
+    value = given.value
+    if isinstance(value, cst.SimpleString):
+        new_value = string_like(value, new)
+    elif isinstance(value, cst.Attribute) and value.attr.value in (SOFTMAX, SIGMOID) and new != LINEAR \
+            and last_name(value.value) in ("activations", "nn"):
+        new_value = value.with_deep_changes(value.attr, value=new)
+    else:
+        new_value = cst.SimpleString(f'"{new}"')
+    return layer.with_deep_changes(given, value=new_value)
+
+
+def _applied_activation(call: cst.Call, new: str):
+    """`tf.nn.softmax(x)` -> `tf.nn.sigmoid(x)`, or `x` itself for a linear output."""
+    if positional_count(call) != 1 or len(call.args) != 1 or call.args[0].star:
+        raise Unfixable("an axis or other arguments")
+    if new == LINEAR:
+        return parenthesized(call.args[0].value)
+    return call.with_deep_changes(call.func.attr, value=new)
+
+
+def probability_activation(loss_family: str, from_logits: bool) -> str:
+    if from_logits:
+        return LINEAR
+    return SIGMOID if loss_family == "binary" else SOFTMAX
+
+
+# -- Keras: one function per code --------------------------------------------------------------------
+
+
+def keras_double_activation(c: Context) -> Fix:  # ACT101, ACT102
+    edit, sure = keras_loss_edit(c.loss, c.loss.id, from_logits=False)
+    return _fix(f"Set from_logits=False: the {c.act} output is already probabilities", [edit], sure)
+
+
+def keras_logits_into_probability_loss(c: Context) -> Fix:  # ACT103
+    edit, sure = keras_loss_edit(c.loss, c.loss.id, from_logits=True)
+    return _fix("Pass from_logits=True to the loss: the output has no activation", [edit], sure)
+
+
+def keras_softmax_single_unit(c: Context) -> Optional[Fix]:  # ACT201
+    if c.loss is not None and (c.family != "binary" or c.expected == "logits"):
+        return None  # the unit count, or the loss, is what is wrong
+    return _fix("Use sigmoid on the single-unit output", [keras_activation_edit(c.head, SIGMOID)])
+
+
+def keras_sigmoid_with_categorical_loss(c: Context) -> Optional[Fix]:  # ACT203
+    if c.head.units == 1:
+        return None
+    new = probability_activation(c.family, c.loss.from_logits)
+    sure = c.encoding in (ONE_HOT, INDEX, SOFT)  # else: maybe the loss is what is wrong
+    return _fix(f"Use {new} on the output: {c.loss_name} expects exclusive classes",
+                [keras_activation_edit(c.head, new)], sure)
+
+
+def keras_softmax_with_binary_loss(c: Context) -> Optional[Fix]:  # ACT204
+    if c.encoding not in (ONE_HOT, SOFT):
+        return None
+    edit, sure = keras_loss_edit(c.loss, CATEGORICAL_LOSS, c.loss.from_logits)
+    return _fix("Use categorical cross-entropy: the targets are one-hot (exclusive classes)", [edit], sure)
+
+
+def keras_one_hot_with_sparse_loss(c: Context) -> Fix:  # ACT301
+    edit, sure = keras_loss_edit(c.loss, CATEGORICAL_LOSS, c.loss.from_logits)
+    return _fix("Use the categorical (non-sparse) loss for one-hot targets", [edit], sure)
+
+
+def keras_index_with_categorical_loss(c: Context) -> Fix:  # ACT302
+    edit, sure = keras_loss_edit(c.loss, SPARSE_LOSS, c.loss.from_logits)
+    return _fix("Use the sparse categorical loss for integer targets", [edit], sure)
+
+
+def keras_multi_label_with_softmax(c: Context) -> Fix:  # ACT303
+    return _keras_head_and_loss(c, BINARY_LOSS, "Use a sigmoid output with binary cross-entropy: the targets are multi-label")
+
+
+def keras_one_hot_with_sigmoid(c: Context) -> Fix:  # ACT304
+    return _keras_head_and_loss(c, CATEGORICAL_LOSS, "Use softmax with categorical cross-entropy: the classes are exclusive")
+
+
+def _keras_head_and_loss(c: Context, loss_id: str, message: str) -> Fix:
+    """Move the loss to `loss_id` and the head to the activation that loss expects; each only if needed."""
+    edits, sure = [], True
+    if c.loss.id != loss_id:
+        edit, sure = keras_loss_edit(c.loss, loss_id, c.loss.from_logits)
+        edits.append(edit)
+    wanted = probability_activation(KERAS_LOSS_FAMILY[loss_id], c.loss.from_logits)
+    if c.act != wanted:
+        if wanted == SOFTMAX and c.head.units == 1:
+            raise Unfixable("softmax over one unit")
+        edits.append(keras_activation_edit(c.head, wanted))
+    return _fix(message, edits, sure)
+
+
+KERAS_LOSS_FAMILY = {BINARY_LOSS: "binary", CATEGORICAL_LOSS: "categorical", SPARSE_LOSS: "sparse"}
+
+FIXES: dict = {
+    ("keras", "ACT101"): keras_double_activation,
+    ("keras", "ACT102"): keras_double_activation,
+    ("keras", "ACT103"): keras_logits_into_probability_loss,
+    ("keras", "ACT201"): keras_softmax_single_unit,
+    ("keras", "ACT203"): keras_sigmoid_with_categorical_loss,
+    ("keras", "ACT204"): keras_softmax_with_binary_loss,
+    ("keras", "ACT301"): keras_one_hot_with_sparse_loss,
+    ("keras", "ACT302"): keras_index_with_categorical_loss,
+    ("keras", "ACT303"): keras_multi_label_with_softmax,
+    ("keras", "ACT304"): keras_one_hot_with_sigmoid,
+}
+
+
+# -- located, in ruff's shape -------------------------------------------------------------------------
+
+
+def as_dict(fix: Fix, filename: str, span: Callable) -> dict:
+    """{"applicability", "message", "edits": [{"content", "location", "end_location"}]}, 1-based.
+
+    `span(site)` gives a node's (start, end) Positions. An edit in another file than the
+    finding's names its "filename"; an import a fix adds is an insertion after the file's imports."""
+    edits = []
+    for edit in fix.edits:
+        start, end = span(edit.site)
+        item = {"content": edit.site.module.code_for_node(edit.replacement),
+                "location": _point(start), "end_location": _point(end)}
+        edits.append(_in_file(item, edit.site.path, filename))
+        edits.extend(_in_file(item, edit.site.path, filename) for item in _import_insertions(edit, span))
+    return {"applicability": fix.applicability, "message": fix.message, "edits": edits}
+
+
+def _point(position) -> dict:
+    return {"row": position.row, "column": position.column}
+
+
+def _in_file(item: dict, path: str, filename: str) -> dict:
+    return item if path == filename else dict(item, filename=path)
+
+
+def _import_insertions(edit: Edit, span: Callable) -> list:
+    if not edit.imports:
+        return []
+    module = edit.site.module
+    last = None
+    for statement in module.body:
+        if isinstance(statement, cst.SimpleStatementLine) and isinstance(statement.body[0], (cst.Import, cst.ImportFrom)):
+            last = statement
+    row = span(Site(edit.site.path, last, module))[1].row + 1 if last is not None else 1
+    text = "".join(f"from {source} import {name}{module.default_newline}" for source, name in edit.imports)
+    point = {"row": row, "column": 1}
+    return [{"content": text, "location": point, "end_location": point}]
