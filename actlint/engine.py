@@ -149,13 +149,8 @@ def lint_source(path: str, data: bytes, session: Optional[Session] = None) -> Fi
 
 
 def _parse(path: str, data: bytes, report: FileReport):
-    """libcst's tree, after CPython's own parser has vouched for the file.
-
-    CPython's parser is ~10x cheaper than libcst's, gives the syntax errors users know,
-    and refuses the pathological nesting that can crash libcst's native parser.
-    """
-    import ast
-
+    """libcst's tree, or a diagnostic. Syntax errors are worded by CPython's parser, the words users
+    know; so is deep bracket nesting, which can crash libcst's native parser: CPython refuses it."""
     import libcst as cst
 
     if b"\x00" in data:
@@ -165,23 +160,50 @@ def _parse(path: str, data: bytes, report: FileReport):
     if problem:
         report.results.append(diagnostic("ACT002", path, f"cannot decode the file: {problem}"))
         return None
+    if _could_crash_libcst(data) and not _python_accepts(path, data, report):
+        return None
+    try:
+        return cst.parse_module(data)
+    except cst.ParserSyntaxError as error:
+        if _python_accepts(path, data, report):
+            message = "syntax error: libcst cannot parse this code"
+            report.results.append(diagnostic("ACT001", path, message, error.raw_line, error.raw_column + 1))
+    except (UnicodeDecodeError, LookupError, SyntaxError) as error:
+        report.results.append(diagnostic("ACT002", path, f"cannot decode the file: {error}"))
+    return None
+
+
+MAX_BRACKET_DEPTH = 100  # CPython itself stops at 200
+MAX_OPERATORS = 2000  # long operator chains make libcst's parser superlinear, and crash it past ~10,000
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"()[]{}")
+_NOT_OPERATORS = bytes(b for b in range(256) if b not in b"+-*/%&|^@")
+_BRACKET_STEP = {ord("("): 1, ord("["): 1, ord("{"): 1, ord(")"): -1, ord("]"): -1, ord("}"): -1}
+
+
+def _could_crash_libcst(data: bytes) -> bool:
+    """Deep brackets or many operators: then CPython's parser (~0.4x libcst's cost) vouches first.
+    Rough byte counts (strings and comments count too), ~3 ms per MB; true for ~4% of real code."""
+    from itertools import accumulate
+
+    if len(data.translate(None, _NOT_OPERATORS)) > MAX_OPERATORS:
+        return True
+    return max(accumulate(_BRACKET_STEP[b] for b in data.translate(None, _NOT_BRACKETS)), default=0) > MAX_BRACKET_DEPTH
+
+
+def _python_accepts(path: str, data: bytes, report: FileReport) -> bool:
+    """Whether CPython's parser accepts the file; if not, its diagnostic is added to the report."""
+    import ast
+
     try:
         ast.parse(data)
     except SyntaxError as error:
         where = (error.lineno or 1, error.offset or 1)
         report.results.append(diagnostic("ACT001", path, f"syntax error: {error.msg}", *where))
-        return None
+        return False
     except (RecursionError, MemoryError):
         report.results.append(diagnostic("ACT004", path, "skipped: the code is nested too deeply to analyze"))
-        return None
-    try:
-        return cst.parse_module(data)
-    except cst.ParserSyntaxError as error:
-        message = "syntax error: libcst cannot parse this code"
-        report.results.append(diagnostic("ACT001", path, message, error.raw_line, error.raw_column + 1))
-    except (UnicodeDecodeError, LookupError, SyntaxError) as error:
-        report.results.append(diagnostic("ACT002", path, f"cannot decode the file: {error}"))
-    return None
+        return False
+    return True
 
 
 def _undecodable(data: bytes):
