@@ -93,6 +93,7 @@ MODEL_WRAPPERS = {"torch.nn.DataParallel", "torch.nn.parallel.DistributedDataPar
 CLASSIFIER_ATTRIBUTES = {"fc", "classifier", "head", "heads", "last_linear", "_fc"}
 MODULE_BASES = {"torch.nn.Module", "pytorch_lightning.LightningModule", "lightning.LightningModule",
                 "lightning.pytorch.LightningModule", "lightning.pytorch.core.LightningModule"}
+LIGHTNING_TRAINERS = {"pytorch_lightning.Trainer", "lightning.Trainer", "lightning.pytorch.Trainer"}
 # torchvision.datasets.<name>: integer class ids, and the class count where the dataset fixes it.
 TORCHVISION_DATASETS = {
     "MNIST": 10, "FashionMNIST": 10, "KMNIST": 10, "QMNIST": 10, "CIFAR10": 10, "CIFAR100": 100,
@@ -306,7 +307,7 @@ class TorchFrontend(Frontend):
 
     def bind(self, loss: Loss, prediction, labels):
         head = prediction.head if isinstance(prediction, Tensor) else torch_head()
-        if isinstance(labels, Obj) and labels.kind == "index_column":  # y.unsqueeze(1) for BCE
+        if isinstance(labels, Obj) and labels.kind == "index_columns":  # y.unsqueeze(1) for BCE
             labels = labels.get("target")
         self.pairs.append(Binding(head, loss, labels.target if isinstance(labels, TargetVal) else None))
         return None
@@ -315,7 +316,9 @@ class TorchFrontend(Frontend):
 
     def method(self, receiver, name, args, node, interp):
         if receiver is None and name in COLUMN_METHODS and _is_column_shape(name, args):
-            return Obj("index_column", (("target", None),))  # unknown labels, but surely one column
+            return index_columns(None, 1)  # unknown labels, but surely one column
+        if name == "topk" and (receiver is None or isinstance(receiver, Tensor)):
+            return _values_indices(None, index_columns(None, const_int(args.get(0, "k"))))
         if isinstance(receiver, Tensor):
             return self.tensor_method(receiver, name, args, node, interp)
         if isinstance(receiver, (Instance, ModelVal)) and _is_torch_model(receiver) and name in MODEL_SELF_METHODS:
@@ -324,9 +327,23 @@ class TorchFrontend(Frontend):
             return self.forward(receiver, args, interp)
         if isinstance(receiver, ModelVal) and _is_torch(receiver) and name == "forward":
             return self.call_value(receiver, args, node, interp)
+        if isinstance(receiver, Obj) and receiver.kind == "lightning_trainer" and name == "fit":
+            return self.lightning_fit(args, interp)
         if isinstance(receiver, (TargetVal, Obj)):
             return self.target_method(receiver, name, args, node, interp)
         return NOT_HANDLED
+
+    def lightning_fit(self, args, interp):
+        """Trainer().fit(model, loader): the loader's batches reach model.training_step."""
+        model = args.get(0, "model")
+        step = model.cls.method("training_step") if isinstance(model, Instance) else None
+        if step is None:
+            return None
+        loader = args.get(1, "train_dataloaders")
+        if loader is None and model.cls.method("train_dataloader") is not None:
+            loader = interp.call_function(model.cls.method("train_dataloader"), Args(), model)
+        interp.call_function(step, Args(pos=[interp.element_of(loader), Const(0)]), model)
+        return None
 
     def tensor_method(self, tensor, name, args, node, interp):
         if name in TENSOR_ACTIVATIONS:
@@ -343,16 +360,14 @@ class TorchFrontend(Frontend):
         if isinstance(value, Tensor):
             return value
         if isinstance(value, TargetVal) and _is_column(indexes, node):
-            return Obj("index_column", (("target", value),))
-        if isinstance(value, Obj) and value.kind == "max_result" and indexes == [Const(0)]:
-            return value.get("values")
+            return index_columns(value, 1)
         return NOT_HANDLED
 
     def attribute(self, owner, name, node, interp):
         if isinstance(owner, ModelVal) and _is_torch(owner) and name in CLASSIFIER_ATTRIBUTES:
             return ModelVal(new_id(), owner.layers[-1:], framework=TORCH, site=owner.site)
-        if isinstance(owner, Obj) and owner.kind == "max_result" and name == "values":
-            return owner.get("values")
+        if isinstance(owner, Seq) and len(owner.items) == 2 and name in ("values", "indices"):  # torch.return_types
+            return owner.items[0 if name == "values" else 1]
         return NOT_HANDLED
 
     def binop(self, left, right, node, interp):
@@ -364,6 +379,8 @@ class TorchFrontend(Frontend):
         last = name.rsplit(".", 1)[-1]
         if name == F + "one_hot":
             return self.one_hot(args.get(0, "tensor"), args.get(1, "num_classes"), node, interp)
+        if name in LIGHTNING_TRAINERS:
+            return Obj("lightning_trainer")
         if name == "torch.randint":
             return self.random_labels(args, node, interp)
         if name in ("torch.zeros", "torch.zeros_like", "torch.empty"):
@@ -395,7 +412,7 @@ class TorchFrontend(Frontend):
         size = args.get(2 if explicit_low else 1, "size")
         labels = target(INDEX, high, interp, node, "torch.randint")
         if isinstance(size, Seq) and len(size.items) == 2 and const_int(size.items[1]) == 1:
-            return Obj("index_column", (("target", labels),))
+            return index_columns(labels, 1)
         return labels
 
     def torchvision_dataset(self, name, args, node, interp):
@@ -414,7 +431,7 @@ class TorchFrontend(Frontend):
     def target_method(self, receiver, name, args, node, interp):
         if isinstance(receiver, TargetVal):
             return self.encoded_method(receiver, name, args, node, interp)
-        if receiver.kind == "index_column" and name in TENSOR_PASS_THROUGH:
+        if receiver.kind == "index_columns" and name in TENSOR_PASS_THROUGH:
             return receiver
         if receiver.kind == "zeros" and name in ("scatter_", "scatter"):
             return self.scatter(receiver, args, node, interp)
@@ -424,19 +441,21 @@ class TorchFrontend(Frontend):
         encoding = labels.target.encoding
         if encoding == ONE_HOT and labels.target.spelling == "F.one_hot" and name in ("sum", "max", "amax", "any"):
             multi_hot = target(MULTI_HOT, labels.target.classes, interp, node, f"F.one_hot(...).{name}()")
-            return Obj("max_result", (("values", multi_hot),)) if name == "max" else multi_hot
+            return _values_indices(multi_hot, None) if name == "max" else multi_hot
         if encoding == INDEX and name in COLUMN_METHODS and _is_column_shape(name, args):
-            return Obj("index_column", (("target", labels),))
+            return index_columns(labels, 1)
         if name in TARGET_PASS_THROUGH:
             return labels
         return NOT_HANDLED
 
     def scatter(self, zeros, args, node, interp):
+        """One 1 per row from a one-column index is one-hot; several columns set several labels."""
         index = args.get(1, "index")
-        classes = zeros.get("classes")
-        if isinstance(index, Obj) and index.kind == "index_column":
-            return target(ONE_HOT, classes, interp, node, "torch.zeros(...).scatter_()")
-        return None
+        columns = index.get("columns") if isinstance(index, Obj) and index.kind == "index_columns" else None
+        if columns is None:
+            return None
+        encoding = ONE_HOT if columns == 1 else MULTI_HOT
+        return target(encoding, zeros.get("classes"), interp, node, "torch.zeros(...).scatter_()")
 
     # -- facts out --------------------------------------------------------------------------
 
@@ -461,6 +480,16 @@ def log_of(tensor, node, interp, local: list):
     if act == SOFTMAX:
         return Tensor(tensor.head.with_activation(LOG_SOFTMAX, interp.site(node), tensor.head.axis))
     return Tensor(Head(OTHER if act == SIGMOID else UNKNOWN, tensor.head.units, framework=tensor.head.framework))
+
+
+def index_columns(labels, columns) -> Obj:
+    """Class ids shaped (n, columns), as scatter_ takes them."""
+    return Obj("index_columns", (("target", labels), ("columns", columns)))
+
+
+def _values_indices(values, indices) -> Seq:
+    """What max(dim) and topk return: a (values, indices) pair, also read as .values and .indices."""
+    return Seq((values, indices))
 
 
 def clipped(tensor):
