@@ -24,8 +24,8 @@ import libcst as cst
 from actlint.checks import Context, context
 from actlint.facts import INDEX, LINEAR, ONE_HOT, SIGMOID, SOFT, SOFTMAX, Head, Loss, Site
 from actlint.rewrites import (
-    Unfixable, argument, keras_loss_call, keyword_names, last_name, parenthesized, positional_count, renamed,
-    set_argument, string_like, string_value, written_in_compile,
+    Unfixable, activation_input, argument, in_sequential, is_function_call, keras_loss_call, keyword_names,
+    last_name, parenthesized, positional_count, renamed, set_argument, string_like, string_value, written_in_compile,
 )
 
 SAFE, UNSAFE = "safe", "unsafe"
@@ -50,11 +50,12 @@ class Fix:
 
 def fix_for(finding) -> Optional[Fix]:
     """The fix for a finding, or None when its facts do not determine one."""
-    if finding.binding is None:
-        return None
-    c = context(finding.binding)
-    build = FIXES.get((framework(c), finding.code))
     try:
+        if finding.binding is None:  # a purely local finding (ACT202, ACT501): its site is the fact
+            build = LOCAL_FIXES.get(finding.code)
+            return build(finding) if build else None
+        c = context(finding.binding)
+        build = FIXES.get((framework(c), finding.code))
         return build(c) if build else None
     except Unfixable:
         return None
@@ -294,6 +295,110 @@ FIXES: dict = {
     ("keras", "ACT303"): keras_multi_label_with_softmax,
     ("keras", "ACT304"): keras_one_hot_with_sigmoid,
 }
+
+
+# -- PyTorch ------------------------------------------------------------------------------------------
+
+
+def torch_renamed(site: Site, renames: dict) -> Edit:
+    """`nn.BCELoss(...)` -> `nn.BCEWithLogitsLoss(...)`: the callee renamed, arguments kept."""
+    node = site.node if site else None
+    old = last_name(node.func) if isinstance(node, cst.Call) else None
+    if old not in renames:
+        raise Unfixable("a callee these fixes do not rename")
+    func, imports = renamed(node.func, old, renames[old], site.module)
+    return Edit(site, node.with_changes(func=func), imports)
+
+
+def torch_without_activation(head: Head) -> Edit:
+    """The head's softmax or sigmoid removed: `F.softmax(x, dim=1)` -> `x`; in nn.Sequential, nn.Identity()."""
+    node = head.site.node if head.site else None
+    if isinstance(node, cst.Call) and last_name(node.func) in ("Softmax", "Sigmoid"):
+        if not in_sequential(head.site.module, node):
+            raise Unfixable("a module attribute may also serve prediction: keep it")
+        func, imports = renamed(node.func, last_name(node.func), "Identity", head.site.module)
+        return Edit(head.site, node.with_changes(func=func, args=[]), imports)
+    return Edit(head.site, activation_input(node))
+
+
+def torch_double_softmax(c: Context) -> Fix:  # ACT101
+    return _fix("Remove the softmax: the loss applies log_softmax itself (the model then outputs logits)",
+                [torch_without_activation(c.head)], sure=False)
+
+
+def torch_double_sigmoid(c: Context) -> Fix:  # ACT102
+    node = c.loss.site.node
+    if "pos_weight" in keyword_names(node) or positional_count(node) > 4:
+        raise Unfixable("BCELoss has no pos_weight")
+    edit = torch_renamed(c.loss.site, {"BCEWithLogitsLoss": "BCELoss",
+                                       "binary_cross_entropy_with_logits": "binary_cross_entropy"})
+    return _fix("Use BCELoss: the output already went through a sigmoid", [edit])
+
+
+def torch_logits_into_bce(c: Context) -> Fix:  # ACT103
+    edit = torch_renamed(c.loss.site, {"BCELoss": "BCEWithLogitsLoss",
+                                       "binary_cross_entropy": "binary_cross_entropy_with_logits"})
+    return _fix("Use the with-logits loss: the output has no sigmoid", [edit])
+
+
+def torch_nll_without_log_softmax(c: Context) -> Fix:  # ACT104
+    if c.act == SOFTMAX:
+        edit = torch_renamed(c.head.site, {"softmax": "log_softmax", "Softmax": "LogSoftmax"})
+        return _fix("Use log_softmax: NLLLoss expects log-probabilities", [edit])
+    edit = torch_renamed(c.loss.site, {"NLLLoss": "CrossEntropyLoss", "nll_loss": "cross_entropy"})
+    return _fix("Use cross-entropy on the logits: NLLLoss expects log-probabilities", [edit])
+
+
+def torch_sigmoid_with_cross_entropy(c: Context) -> Optional[Fix]:  # ACT203
+    if c.expected != "logits":
+        return None
+    return _fix("Remove the sigmoid: cross-entropy takes logits over exclusive classes",
+                [torch_without_activation(c.head)], sure=False)
+
+
+def torch_softmax_dim(finding) -> Fix:  # ACT202, from the call alone
+    node = finding.site.node
+    if not isinstance(node, cst.Call):
+        raise Unfixable("not a call")
+    index = 1 if is_function_call(node) else 0
+    implicit = dict(finding.facts).get("axis") is None
+    same_as_torch = implicit and finding.severity == "warning"  # 2-D or unknown rank: torch uses dim 1 today
+    dim = "-1" if implicit and not same_as_torch else "1"
+    call = set_argument(node, index, "dim", cst.parse_expression(dim))
+    return _fix(f"Pass dim={dim}, the class axis", [Edit(finding.site, call)], sure=same_as_torch)
+
+
+def torch_log_of_softmax(finding) -> Fix:  # ACT501, from the call alone
+    node = finding.site.node
+    inner = _logged(node)
+    sure = True
+    if isinstance(inner, cst.BinaryOperation) and isinstance(inner.operator, cst.Add):
+        inner, sure = inner.left, False  # log(softmax(x) + eps): the eps goes too
+    edit = torch_renamed(replace(finding.site, node=inner), {"softmax": "log_softmax"})
+    return _fix("Use log_softmax: it stays finite where log(softmax) underflows",
+                [Edit(finding.site, edit.replacement, edit.imports)], sure)
+
+
+def _logged(node):
+    """`x` in `torch.log(x)` and in `x.log()`."""
+    if not isinstance(node, cst.Call) or last_name(node.func) != "log":
+        raise Unfixable("not a log call")
+    if is_function_call(node):
+        first = argument(node, 0, "input")
+        if first is None:
+            raise Unfixable("no input")
+        return first.value
+    return node.func.value
+
+
+FIXES.update({
+    ("torch", "ACT101"): torch_double_softmax,
+    ("torch", "ACT102"): torch_double_sigmoid,
+    ("torch", "ACT103"): torch_logits_into_bce,
+    ("torch", "ACT104"): torch_nll_without_log_softmax,
+    ("torch", "ACT203"): torch_sigmoid_with_cross_entropy,
+})
+LOCAL_FIXES = {"ACT202": torch_softmax_dim, "ACT501": torch_log_of_softmax}
 
 
 # -- located, in ruff's shape -------------------------------------------------------------------------

@@ -216,3 +216,41 @@ def written_in_compile(module: cst.Module, node) -> bool:
     visitor = _CompileArguments()
     module.visit(visitor)
     return id(node) in visitor.found
+
+
+class _SequentialElements(cst.CSTVisitor):
+    def __init__(self):
+        self.found = set()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if last_name(node.func) == "Sequential":
+            self.found.update(id(arg.value) for arg in node.args)
+
+
+def in_sequential(module: cst.Module, node) -> bool:
+    """Whether `node` is a layer written directly in an `nn.Sequential(...)` call."""
+    visitor = _SequentialElements()
+    module.visit(visitor)
+    return id(node) in visitor.found
+
+
+# -- torch: activations applied to a tensor -----------------------------------------------------
+
+TORCH_FUNCTION_OWNERS = {"F", "torch", "functional", "special"}  # F.softmax(x), torch.softmax(x), ...
+
+
+def is_function_call(call) -> bool:
+    """`F.softmax(x, dim=1)` (the tensor is an argument), not the method `x.softmax(dim=1)`."""
+    return isinstance(call.func, cst.Attribute) and last_name(call.func.value) in TORCH_FUNCTION_OWNERS
+
+
+def activation_input(call: cst.Call):
+    """The tensor an activation call applies to: `x` in `F.softmax(x, dim=1)` and in `x.softmax(1)`."""
+    if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute):
+        raise Unfixable("not an activation call")
+    if is_function_call(call):
+        first = argument(call, 0, "input")
+        if first is None:
+            raise Unfixable("no input")
+        return parenthesized(first.value)
+    return call.func.value
