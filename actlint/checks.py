@@ -178,13 +178,22 @@ def softmax_single_unit(c: Context):
 
 
 def units_classes_mismatch(c: Context):
-    units, target = c.head.units, c.target
-    if units is None or target is None or target.classes is None or c.encoding in (BINARY, UNKNOWN):
+    units, (classes, source) = c.head.units, _implied_classes(c)
+    if units is None or classes is None:
         return None
-    if units == target.classes or (units == 1 and target.classes == 2 and c.family == "binary"):
+    if units == classes or (units == 1 and classes == 2 and c.family == "binary"):
         return None
-    return "ACT205", f"the output has {units} units but the targets have {target.classes} classes ({target.spelling})", \
-        f"set the output units to {target.classes}"
+    return "ACT205", f"the output has {units} units but {source}", f"set the output units to {classes}"
+
+
+def _implied_classes(c: Context):
+    """The class count the targets imply, else the one the loss implies (its per-class weights)."""
+    target = c.target
+    if target is not None and target.classes is not None and c.encoding not in (BINARY, UNKNOWN):
+        return target.classes, f"the targets have {target.classes} classes ({target.spelling})"
+    if c.loss is not None and c.loss.classes is not None:
+        return c.loss.classes, f"{c.loss_name} is given {c.loss.classes} per-class weights"
+    return None, ""
 
 
 # -- assembly ---------------------------------------------------------------------
@@ -237,7 +246,8 @@ def _facts(c: Context) -> tuple:
     facts = {
         "activation": c.act, "units": c.head.units, "axis": c.head.axis,
         "loss": c.loss.id if c.loss else None, "from_logits": c.loss.from_logits if c.loss else None,
-        "target": c.encoding if c.target else None, "classes": c.target.classes if c.target else None,
+        "target": c.encoding if c.target else None,
+        "classes": c.target.classes if c.target and c.target.classes is not None else _implied_classes(c)[0],
     }
     return tuple(facts.items())
 

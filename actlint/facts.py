@@ -61,6 +61,7 @@ class Loss:
     site: Optional[Site] = None
     from_logits: Optional[bool] = False  # None: given but not resolved
     spelling: str = ""  # how the user wrote it, for messages
+    classes: Optional[int] = None  # classes the loss itself implies: CrossEntropyLoss(weight=<3 values>)
 
 
 @dataclass(frozen=True)

@@ -93,6 +93,7 @@ MODEL_WRAPPERS = {"torch.nn.DataParallel", "torch.nn.parallel.DistributedDataPar
 CLASSIFIER_ATTRIBUTES = {"fc", "classifier", "head", "heads", "last_linear", "_fc"}
 MODULE_BASES = {"torch.nn.Module", "pytorch_lightning.LightningModule", "lightning.LightningModule",
                 "lightning.pytorch.LightningModule", "lightning.pytorch.core.LightningModule"}
+TENSOR_CONSTRUCTORS = {"torch.tensor", "torch.Tensor", "torch.FloatTensor", "torch.as_tensor"}
 LIGHTNING_TRAINERS = {"pytorch_lightning.Trainer", "lightning.Trainer", "lightning.pytorch.Trainer"}
 # torchvision.datasets.<name>: integer class ids, and the class count where the dataset fixes it.
 TORCHVISION_DATASETS = {
@@ -137,7 +138,8 @@ class TorchFrontend(Frontend):
         if name in ACTIVATION_FUNCTIONS:
             return self.activate_call(name, args, node, interp)
         if name in LOSS_FUNCTIONS:
-            return self.bind(Loss(LOSS_FUNCTIONS[name], interp.site(node), False, _short(name)),
+            classes = weighted_classes(args.get(2, "weight"), args.get(None, "pos_weight"))
+            return self.bind(Loss(LOSS_FUNCTIONS[name], interp.site(node), False, _short(name), classes),
                              args.get(0, "input"), args.get(1, "target"))
         if name in LOG_FUNCTIONS:
             return log_of(args.get(0, "input"), node, interp, self.local)
@@ -154,7 +156,8 @@ class TorchFrontend(Frontend):
     def module(self, last, args, node, interp):
         site = interp.site(node)
         if last in LOSS_MODULES:
-            return LossVal(Loss(LOSS_MODULES[last], site, False, f"nn.{last}()"))
+            classes = weighted_classes(args.get(0, "weight"), args.get(None, "pos_weight"))
+            return LossVal(Loss(LOSS_MODULES[last], site, False, f"nn.{last}()", classes))
         if last == "Sequential":
             return self.sequential(args, node, interp)
         if last in UNIT_MODULES:
@@ -379,6 +382,10 @@ class TorchFrontend(Frontend):
         last = name.rsplit(".", 1)[-1]
         if name == F + "one_hot":
             return self.one_hot(args.get(0, "tensor"), args.get(1, "num_classes"), node, interp)
+        if name in TENSOR_CONSTRUCTORS and isinstance(args.get(0, "data"), Seq):
+            return vector(len(args.get(0, "data").items))
+        if name == "torch.ones" and len(args.pos) == 1:
+            return vector(const_int(args.pos[0]))
         if name in LIGHTNING_TRAINERS:
             return Obj("lightning_trainer")
         if name == "torch.randint":
@@ -431,7 +438,7 @@ class TorchFrontend(Frontend):
     def target_method(self, receiver, name, args, node, interp):
         if isinstance(receiver, TargetVal):
             return self.encoded_method(receiver, name, args, node, interp)
-        if receiver.kind == "index_columns" and name in TENSOR_PASS_THROUGH:
+        if receiver.kind in ("index_columns", "vector") and name in TENSOR_PASS_THROUGH:
             return receiver
         if receiver.kind == "zeros" and name in ("scatter_", "scatter"):
             return self.scatter(receiver, args, node, interp)
@@ -480,6 +487,19 @@ def log_of(tensor, node, interp, local: list):
     if act == SOFTMAX:
         return Tensor(tensor.head.with_activation(LOG_SOFTMAX, interp.site(node), tensor.head.axis))
     return Tensor(Head(OTHER if act == SIGMOID else UNKNOWN, tensor.head.units, framework=tensor.head.framework))
+
+
+def vector(length) -> Obj:
+    """A 1-D tensor of known length and unknown values: per-class loss weights."""
+    return Obj("vector", (("length", length),))
+
+
+def weighted_classes(*weights):
+    """The class count per-class loss weights imply (`weight=torch.tensor([1.0, 0.6, 2.5])`)."""
+    for weight in weights:
+        if isinstance(weight, Obj) and weight.kind == "vector" and weight.get("length"):
+            return weight.get("length")
+    return None
 
 
 def index_columns(labels, columns) -> Obj:
