@@ -12,7 +12,7 @@ from actlint.frontends.data import const_int
 from actlint.frontends.interp import NOT_HANDLED, Frontend
 from actlint.frontends.keras import LOSS_CLASSES, LOSS_NAMES, activation_function
 from actlint.frontends.torch import clipped, log_of
-from actlint.frontends.values import Const, LossVal, Obj, Ref, Seq, TargetVal, Tensor
+from actlint.frontends.values import Const, Instance, LossVal, ModelVal, Obj, Ref, Seq, TargetVal, Tensor
 
 TF = "tf"
 # Losses on logits: name -> (contract id, keyword of the labels). Labels come first, logits second.
@@ -68,6 +68,9 @@ class TfNNFrontend(Frontend):
     def call_value(self, callee, args, node, interp):
         if isinstance(callee, LossVal) and callee.loss.id.startswith("keras."):
             return self.bind(callee.loss, args.get(1, "y_pred"), args.get(0, "y_true"))
+        if isinstance(callee, Instance) and _is_keras_model(callee.model):  # model(x) in a GradientTape loop
+            heads = callee.model.outputs or ()
+            return Tensor(heads[0]) if len(heads) == 1 else None
         return NOT_HANDLED
 
     def bind(self, loss, prediction, labels):
@@ -130,6 +133,10 @@ def linear(weights, node, interp) -> Tensor:
     if isinstance(weights, Obj) and weights.kind == "weights":
         return Tensor(Head(LINEAR, weights.get("units"), site, weights.site or site, framework=TF))
     return Tensor(Head(LINEAR, None, site, framework=TF))
+
+
+def _is_keras_model(model) -> bool:
+    return isinstance(model, ModelVal) and model.framework == "keras"
 
 
 def _last(shape):

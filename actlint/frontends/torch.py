@@ -326,6 +326,8 @@ class TorchFrontend(Frontend):
             return self.tensor_method(receiver, name, args, node, interp)
         if isinstance(receiver, (Instance, ModelVal)) and _is_torch_model(receiver) and name in MODEL_SELF_METHODS:
             return receiver
+        if isinstance(receiver, LossVal) and receiver.loss.id.startswith("torch") and name in MODEL_SELF_METHODS:
+            return receiver
         if isinstance(receiver, Instance) and _is_torch_model(receiver) and name == "forward":
             return self.forward(receiver, args, interp)
         if isinstance(receiver, ModelVal) and _is_torch(receiver) and name == "forward":
