@@ -238,8 +238,10 @@ def _fixable(run, unsafe_fixes: bool) -> str:
 
     safe = sum(1 for r in run.results if fixable(r, unsafe_fixes))
     hidden = sum(1 for r in run.results if fixable(r, True)) - safe
-    text = f"\n[*] {safe} fixable with the --fix option" if safe else ""
-    if hidden:
-        text += f"{'' if safe else chr(10)}{' (' if safe else ''}{hidden} hidden fix{'es' if hidden != 1 else ''} " \
-                f"can be enabled with the --unsafe-fixes option{')' if safe else ''}"
-    return text + ("." if text else "")
+    plural = "es" if hidden != 1 else ""
+    hint = f"{hidden} hidden fix{plural} can be enabled with the --unsafe-fixes option"
+    if safe and hidden:
+        return f"\n[*] {safe} fixable with the --fix option ({hint})."
+    if safe:
+        return f"\n[*] {safe} fixable with the --fix option."
+    return f"\n{hint[0].upper()}{hint[1:]}." if hidden else ""

@@ -215,7 +215,7 @@ def test_unsafe_fixes_are_hidden_until_asked_for(tmp_path):
     source = (FIXTURES / "keras" / "ACT304_cifar10_sigmoid_bce.py").read_text(encoding="utf-8")
     path.write_text(source, encoding="utf-8")
     shown = run(path, "--no-cache", "--output-format", "concise")
-    assert "[*]" not in shown.stdout and "1 hidden fix can be enabled with the --unsafe-fixes option" in shown.stderr
+    assert "[*]" not in shown.stdout and "1 hidden fix can be enabled with the --unsafe-fixes option." in shown.stderr
     assert run(path, "--fix", "--no-cache").exit_code == 1
     assert path.read_text(encoding="utf-8") == source
     assert run(path, "--fix", "--unsafe-fixes", "--no-cache").exit_code == 0
