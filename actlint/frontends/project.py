@@ -49,7 +49,7 @@ class Project:
             base = root.joinpath(*parts)
             for candidate in ((base.with_suffix(".py"),) if parts else ()) + (base / "__init__.py",):
                 if candidate.is_file() and candidate.stat().st_size <= MAX_BYTES:
-                    return _display(candidate)
+                    return None if _another_installed_package(candidate, start) else _display(candidate)
         return None
 
     # -- what it defines -------------------------------------------------------------
@@ -91,6 +91,14 @@ def _run_top_level(path: str, module, project: Project, name: str):
         return interp.run(top_level_only=True)
     except (Budget, RecursionError):
         return None
+
+
+def _another_installed_package(candidate: Path, start: Path) -> bool:
+    """An installed library beside the importer's own package: its business, not this project's."""
+    top = start
+    while (top.parent / "__init__.py").exists():
+        top = top.parent
+    return top.parent.name in ("site-packages", "dist-packages") and top not in candidate.parents
 
 
 def _display(path: Path) -> str:
