@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
@@ -38,7 +39,7 @@ def project_root(path: str) -> Path:
 class Cache:
     def __init__(self, root: Path, settings: str = ""):
         self.folder = root / CACHE_DIR / __version__
-        self.salt = f"{__version__}\0{settings}\0"
+        self.salt = f"{__version__}\0{_code_fingerprint()}\0{settings}\0"
 
     def key(self, path: str, data: bytes) -> str:
         return digest((self.salt + os.path.realpath(path) + "\0").encode() + data)
@@ -64,6 +65,21 @@ class Cache:
             os.replace(temp, folder / key)
         except OSError:
             pass  # a cache that cannot be written is only slower
+
+
+@lru_cache(maxsize=1)
+def _code_fingerprint() -> str:
+    """actlint's own files (names, sizes, times): an edited checkout does not reuse stale entries."""
+    package = Path(__file__).resolve().parent
+    from actlint.catalogue import rules_dir
+
+    stats = []
+    for folder in (package, rules_dir()):
+        for path in sorted(folder.rglob("*")):
+            if path.suffix in (".py", ".toml"):
+                info = path.stat()
+                stats.append(f"{path.name}:{info.st_size}:{info.st_mtime_ns}")
+    return digest("\n".join(stats).encode())
 
 
 def _hash_of(path: str) -> Optional[str]:
