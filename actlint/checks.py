@@ -239,7 +239,7 @@ def _finding(c: Context, hit, head_first: bool, units=False, covers=()) -> Findi
     ends = [(site, label) for site, label in ends if site is not None]
     primary, rest = ends[0][0], ends[1:]
     return Finding(code, primary, message, suggestion, tuple(Related(s, label) for s, label in rest),
-                   _facts(c), _severity(c, code), c.binding)
+                   _facts(c), None, c.binding)
 
 
 def _facts(c: Context) -> tuple:
@@ -252,8 +252,4 @@ def _facts(c: Context) -> tuple:
     return tuple(facts.items())
 
 
-def _severity(c: Context, code: str):
-    if code == "ACT204" and c.encoding == MULTI_HOT:
-        return "error"
-    return None
 
