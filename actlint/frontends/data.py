@@ -8,8 +8,8 @@ from __future__ import annotations
 import libcst as cst
 
 from actlint.facts import BINARY, CONTINUOUS, INDEX, MULTI_HOT, ONE_HOT, UNKNOWN, Target
-from actlint.frontends.interp import NOT_HANDLED, Frontend
-from actlint.frontends.values import Const, Data, Obj, Seq, TargetVal
+from actlint.frontends.interp import NOT_HANDLED, Args, Frontend
+from actlint.frontends.values import Const, Data, Function, Obj, Seq, TargetVal
 
 # keras.datasets.<name>.load_data(): ((x_train, y_train), (x_test, y_test)).
 DATASETS = {
@@ -189,8 +189,18 @@ class DataFrontend(Frontend):
         if isinstance(receiver, (TargetVal, Data)) and name in PASS_THROUGH_METHODS:
             return receiver
         if isinstance(receiver, Data) and name == "map":
-            return Data(None)
+            return self.mapped(receiver, args.get(0, "map_func"), interp)
         return NOT_HANDLED
+
+    def mapped(self, data, func, interp):
+        """dataset.map(fn): the labels fn returns for an (x, y) element, e.g. `return x, tf.one_hot(y, k)`."""
+        if not isinstance(func, Function):
+            return Data(None)
+        labels = TargetVal(data.target) if data.target is not None else None
+        result = interp.call_function(func, Args(pos=[None, labels]), None)
+        if isinstance(result, Seq) and len(result.items) == 2 and isinstance(result.items[1], TargetVal):
+            return Data(result.items[1].target)
+        return Data(None)
 
     def object_method(self, obj, name, args, node, interp):
         kind = obj.kind

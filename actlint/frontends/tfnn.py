@@ -7,12 +7,16 @@ Activation functions applied to tensors (`tf.nn.softmax(z)`) are the Keras front
 
 from __future__ import annotations
 
-from actlint.facts import INDEX, LINEAR, UNKNOWN, Binding, Head, Loss, Target
+from dataclasses import replace
+
+import libcst as cst
+
+from actlint.facts import INDEX, LINEAR, LOG_SOFTMAX, SOFTMAX, UNKNOWN, Binding, Head, Loss, Target
 from actlint.frontends.data import const_int
 from actlint.frontends.interp import NOT_HANDLED, Frontend
 from actlint.frontends.keras import LOSS_CLASSES, LOSS_NAMES, activation_function
-from actlint.frontends.torch import clipped, log_of
-from actlint.frontends.values import Const, Instance, LossVal, ModelVal, Obj, Ref, Seq, TargetVal, Tensor
+from actlint.frontends.torch import batch_axis_finding, clipped, is_batched, log_of
+from actlint.frontends.values import Const, Instance, LossVal, ModelVal, Obj, Ref, Seq, TargetVal, Tensor, new_id
 
 TF = "tf"
 # Losses on logits: name -> (contract id, keyword of the labels). Labels come first, logits second.
@@ -27,6 +31,12 @@ WITH_LOGITS = {
 }
 # Keras loss functions called on tensors: module prefixes (tf.losses is keras.losses in TF2).
 KERAS_LOSS_MODULES = ("keras.losses.", "tf.losses.", "keras.metrics.", "keras.backend.")
+SOFTMAX_FUNCTIONS = {
+    "tf.nn.softmax": SOFTMAX, "tf.math.softmax": SOFTMAX, "tf.nn.log_softmax": LOG_SOFTMAX,
+    "tf.math.log_softmax": LOG_SOFTMAX,
+}
+# ACT202 is found before any loss is known; the numeric core words its fix in the framework of this loss.
+AXIS_LOSS = "tf.softmax_cross_entropy_with_logits"
 LOG_FUNCTIONS = {"tf.log", "tf.math.log", "keras.backend.log", "keras.ops.log"}
 CLIP_FUNCTIONS = {"tf.clip_by_value", "keras.backend.clip", "keras.ops.clip"}
 INITIALIZERS = {
@@ -39,13 +49,17 @@ INT_DTYPES = {"tf.int32", "tf.int64", "tf.uint8", "tf.int16", "numpy.int32", "nu
 class TfNNFrontend(Frontend):
     def __init__(self):
         self.local: list = []
-        self.pairs: list[Binding] = []
+        self.pairs: list = []  # (Binding, the labels value: a placeholder's target is known once it is fed)
+        self.fed: dict = {}  # placeholder id -> Target fed to it
 
     def call_ref(self, name, args, node, interp):
         if name in WITH_LOGITS:
             loss_id, labels = WITH_LOGITS[name]
             loss = Loss(loss_id, interp.site(node), False, name)
             return self.bind(loss, args.get(1, "logits"), args.get(0, labels))
+        if name in SOFTMAX_FUNCTIONS:
+            self.check_axis(SOFTMAX_FUNCTIONS[name], args, node, interp)
+            return NOT_HANDLED  # the activation itself is the Keras frontend's
         if name in LOG_FUNCTIONS:
             return log_of(args.get(0, "x"), node, interp, self.local)
         if name in CLIP_FUNCTIONS:
@@ -55,6 +69,13 @@ class TfNNFrontend(Frontend):
         if name.startswith(KERAS_LOSS_MODULES) and name.rsplit(".", 1)[-1] in LOSS_NAMES:
             return self.keras_loss_function(name, args, node, interp)
         return self.graph_call(name, args, node, interp)
+
+    def check_axis(self, act, args, node, interp):
+        """ACT202: softmax over axis 0 of a layer's output, which is the batch."""
+        axis = args.get(1, "axis") if args.given(1, "axis") else args.get(None, "dim")
+        tensor = args.get(0, "logits")
+        if const_int(axis) == 0 and is_batched(tensor):
+            self.local.append(batch_axis_finding(act, tensor.head.units, interp.site(node), "axis", AXIS_LOSS))
 
     def keras_loss_function(self, name, args, node, interp):
         last = name.rsplit(".", 1)[-1]
@@ -75,7 +96,7 @@ class TfNNFrontend(Frontend):
 
     def bind(self, loss, prediction, labels):
         head = prediction.head if isinstance(prediction, Tensor) else Head(framework=TF)
-        self.pairs.append(Binding(head, loss, labels.target if isinstance(labels, TargetVal) else None))
+        self.pairs.append((Binding(head, loss, labels.target if isinstance(labels, TargetVal) else None), labels))
         return None
 
     # -- TF1 graph code ------------------------------------------------------------------
@@ -100,10 +121,25 @@ class TfNNFrontend(Frontend):
         return NOT_HANDLED
 
     def placeholder(self, args, node, interp):
+        """A graph input; what it holds is known where it is fed (`feed_dict`), or from an int dtype."""
         dtype, shape = args.get(0, "dtype"), args.get(1, "shape")
+        labels = None
         if isinstance(dtype, Ref) and dtype.name in INT_DTYPES and isinstance(shape, Seq) and len(shape.items) == 1:
-            return TargetVal(_target(INDEX, interp, node, "tf.placeholder(int)"))
-        return Tensor(Head(framework=TF))
+            labels = _target(INDEX, interp, node, "tf.placeholder(int)")
+        return Obj("placeholder", (("id", new_id()), ("target", labels)), interp.site(node))
+
+    def method(self, receiver, name, args, node, interp):
+        feeds = args.node(1, "feed_dict") if name in ("run", "eval") else None
+        if not isinstance(feeds, cst.Dict):
+            return NOT_HANDLED
+        for element in feeds.elements:
+            if isinstance(element, cst.DictElement):
+                self.feed(interp.eval(element.key), interp.eval(element.value))
+        return None if receiver is None else NOT_HANDLED
+
+    def feed(self, placeholder, value):
+        if isinstance(placeholder, Obj) and placeholder.kind == "placeholder" and isinstance(value, TargetVal):
+            self.fed.setdefault(placeholder.get("id"), value.target)
 
     def dense(self, args, node, interp):
         site = interp.site(node)
@@ -124,7 +160,13 @@ class TfNNFrontend(Frontend):
         return NOT_HANDLED
 
     def bindings(self, interp) -> list[Binding]:
-        return self.pairs
+        return [replace(binding, target=self.placeholder_target(labels) or binding.target)
+                for binding, labels in self.pairs]
+
+    def placeholder_target(self, labels):
+        if not (isinstance(labels, Obj) and labels.kind == "placeholder"):
+            return None
+        return self.fed.get(labels.get("id")) or labels.get("target")
 
 
 def linear(weights, node, interp) -> Tensor:

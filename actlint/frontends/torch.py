@@ -240,13 +240,7 @@ class TorchFrontend(Frontend):
         ))
 
     def batch_axis(self, act, units, site):
-        self.local.append(Finding(
-            "ACT202", site,
-            f"{act} over dim=0 normalizes across the batch: each sample's class scores no longer sum to 1 "
-            "and depend on the other samples",
-            "use dim=1 (or dim=-1), the class axis",
-            facts=(("activation", act), ("axis", 0), ("units", units), ("loss", FRAMEWORK_LOSS)),
-        ))
+        self.local.append(batch_axis_finding(act, units, site, "dim", FRAMEWORK_LOSS))
 
     # -- models at work -------------------------------------------------------------------
 
@@ -420,8 +414,13 @@ class TorchFrontend(Frontend):
         high = const_int(args.get(1 if explicit_low else 0, "high"))
         size = args.get(2 if explicit_low else 1, "size")
         labels = target(INDEX, high, interp, node, "torch.randint")
-        if isinstance(size, Seq) and len(size.items) == 2 and const_int(size.items[1]) == 1:
+        if not isinstance(size, Seq):
+            return None  # shape unknown: class ids or a 0/1 matrix
+        if len(size.items) == 2 and const_int(size.items[1]) == 1:
             return index_columns(labels, 1)
+        if len(size.items) >= 2:  # a (batch, k) matrix: random 0/1 labels are multi-label targets
+            width = const_int(size.items[-1])
+            return target(MULTI_HOT, width, interp, node, "torch.randint") if high == 2 else None
         return labels
 
     def torchvision_dataset(self, name, args, node, interp):
@@ -470,6 +469,16 @@ class TorchFrontend(Frontend):
 
     def bindings(self, interp) -> list[Binding]:
         return [Binding(head) for head in self.heads] + self.pairs
+
+
+def batch_axis_finding(act, units, site, axis_name, loss_id) -> Finding:
+    return Finding(
+        "ACT202", site,
+        f"{act} over {axis_name}=0 normalizes across the batch: each sample's class scores no longer sum to 1 "
+        "and depend on the other samples",
+        f"use {axis_name}=-1, the class axis",
+        facts=(("activation", act), ("axis", 0), ("units", units), ("loss", loss_id)),
+    )
 
 
 def log_of(tensor, node, interp, local: list):
