@@ -24,7 +24,7 @@ import libcst as cst
 from actlint.checks import Context, context
 from actlint.facts import INDEX, LINEAR, ONE_HOT, SIGMOID, SOFT, SOFTMAX, Head, Loss, Site
 from actlint.rewrites import (
-    Unfixable, activation_input, argument, in_sequential, is_function_call, keras_loss_call, keyword_names,
+    TORCH_FUNCTION_OWNERS, Unfixable, activation_input, argument, in_sequential, is_function_call, keras_loss_call, keyword_names,
     last_name, parenthesized, positional_count, renamed, set_argument, string_like, string_value, written_in_compile,
 )
 
@@ -358,8 +358,8 @@ def torch_sigmoid_with_cross_entropy(c: Context) -> Optional[Fix]:  # ACT203
 
 def torch_softmax_dim(finding) -> Fix:  # ACT202, from the call alone
     node = finding.site.node
-    if not isinstance(node, cst.Call):
-        raise Unfixable("not a call")
+    if not isinstance(node, cst.Call) or not str(dict(finding.facts).get("loss", "")).startswith("torch"):
+        raise Unfixable("not a torch softmax")
     index = 1 if is_function_call(node) else 0
     implicit = dict(finding.facts).get("axis") is None
     same_as_torch = implicit and finding.severity == "warning"  # 2-D or unknown rank: torch uses dim 1 today
@@ -383,6 +383,8 @@ def _logged(node):
     """`x` in `torch.log(x)` and in `x.log()`."""
     if not isinstance(node, cst.Call) or last_name(node.func) != "log":
         raise Unfixable("not a log call")
+    if isinstance(node.func, cst.Attribute) and last_name(node.func.value) not in TORCH_FUNCTION_OWNERS and node.args:
+        raise Unfixable("not torch.log")
     if is_function_call(node):
         first = argument(node, 0, "input")
         if first is None:
