@@ -234,8 +234,11 @@ def test_stable_functions_match_naive_ones_where_finite(z):
         p, s = naive_softmax(z), naive_sigmoid(z)
         pairs = ((sigmoid(z), s, s), (softmax(z), p, p), (log_softmax(z), naive_log_softmax(z), p),
                  (log_sigmoid(z), np.log(s), s), (softplus(z), np.log1p(np.exp(z)), np.exp(z)))
+        exps_normal = np.all(np.exp(z) > 1e-300)  # naive softmax sums exp(z): a denormal term loses digits
         for stable, naive, basis in pairs:
             ok = np.isfinite(naive) & np.isfinite(basis) & (np.abs(basis) > 1e-300)  # no overflow, no denormals
+            if basis is p and not exps_normal:
+                continue
             assert np.allclose(stable[ok], naive[ok], rtol=1e-7, atol=1e-12)
 
 
