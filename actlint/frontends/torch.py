@@ -19,6 +19,7 @@ from actlint.frontends.values import (
 )
 
 TORCH = "torch"
+BATCH_AXIS_RANKS = (0, 1, 3)  # where torch's implicit softmax dim is 0
 F = "torch.nn.functional."
 # ACT202 is found before any loss is known; the numeric core words its fix in the framework of this loss.
 FRAMEWORK_LOSS = "torch.cross_entropy"
@@ -77,6 +78,9 @@ LOSS_FUNCTIONS = {
 PASS_THROUGH_FUNCTIONS = {
     "torch.flatten", "torch.squeeze", "torch.unsqueeze", "torch.clone", F + "dropout", "torch.nn.functional.dropout1d",
 }
+RESHAPE_METHODS = {"view", "reshape", "flatten", "squeeze", "squeeze_", "unsqueeze", "unsqueeze_"}
+RANK_3_FUNCTIONS = {"torch.bmm", "torch.baddbmm"}
+RANDOM_TENSORS = {"torch.randn", "torch.rand"}
 TENSOR_PASS_THROUGH = {
     "view", "reshape", "flatten", "squeeze", "squeeze_", "unsqueeze", "contiguous", "float", "double", "half",
     "to", "cuda", "cpu", "clone", "detach", "permute", "transpose", "type", "view_as", "reshape_as",
@@ -145,6 +149,12 @@ class TorchFrontend(Frontend):
             return log_of(args.get(0, "input"), node, interp, self.local)
         if name in CLIP_FUNCTIONS:
             return clipped(args.get(0, "input"))
+        if name in RANK_3_FUNCTIONS:
+            return Tensor(torch_head(), rank=3)
+        if name in RANDOM_TENSORS:
+            return Tensor(torch_head(), rank=len(args.pos) or None)
+        if name == "torch.flatten" and isinstance(args.get(0), Tensor):
+            return Tensor(args.get(0).head, rank=reshaped_rank("flatten", None, Args(pos=args.pos[1:], kw=args.kw)))
         if name in PASS_THROUGH_FUNCTIONS or name in MODEL_WRAPPERS:
             return args.get(0) if isinstance(args.get(0), (Tensor, Instance, ModelVal)) else None
         if _is_module_class(name):
@@ -166,6 +176,8 @@ class TorchFrontend(Frontend):
             return Layer("dense", torch_head(LINEAR, units, site, site), site)
         if last in MODULE_ACTIVATIONS:
             return self.activation_module(last, args, node, interp)
+        if last == "Flatten":
+            return Layer("flatten", torch_head(), site)
         if last in PASS_THROUGH_MODULES:
             return Layer("identity", torch_head(), site)
         return Layer("other", torch_head(), site)
@@ -174,9 +186,10 @@ class TorchFrontend(Frontend):
         site = interp.site(node)
         act = MODULE_ACTIVATIONS[last]
         axis = const_int(args.get(0, "dim"))
-        if act in (SOFTMAX, LOG_SOFTMAX) and _implicit(args, 0):
-            self.implicit_dim(f"nn.{last}()", act, node, interp)
-        return Layer("activation", torch_head(act, None, site, axis=axis), site)
+        implicit = act in (SOFTMAX, LOG_SOFTMAX) and _implicit(args, 0)
+        if implicit:
+            self.implicit_dim(f"nn.{last}()", act, site, None)
+        return Layer("activation", torch_head(act, None, site, axis=axis), site, inner=f"nn.{last}()" if implicit else None)
 
     def sequential(self, args, node, interp) -> ModelVal:
         layers = tuple(args.pos)
@@ -185,7 +198,7 @@ class TorchFrontend(Frontend):
         if args.starred:
             layers = (Layer("other", torch_head()),)
         model = ModelVal(new_id(), layers, framework=TORCH, site=interp.site(node))
-        self.note(self.fold(model, torch_head(), interp))
+        self.note(self.fold(model, Tensor(torch_head()), interp).head)
         return model
 
     def pretrained(self, args, node, interp) -> ModelVal:
@@ -214,7 +227,7 @@ class TorchFrontend(Frontend):
         act = ACTIVATION_FUNCTIONS[name]
         tensor = args.get(0, "input")
         if name in IMPLICIT_DIM_FUNCTIONS and _implicit(args, 1):
-            self.implicit_dim(_short(name) + "()", act, node, interp)
+            self.implicit_dim(_short(name) + "()", act, interp.site(node), _rank(tensor))
         return self.activate(tensor, act, args.get(1, "dim"), node, interp)
 
     def activate(self, tensor, act, dim, node, interp):
@@ -226,21 +239,34 @@ class TorchFrontend(Frontend):
         if axis == 0 and is_batched(tensor):
             self.batch_axis(act, tensor.head.units, site)
         head = tensor.head if tensor is not None else torch_head()
-        return Tensor(head.with_activation(act, site, axis))
+        return Tensor(head.with_activation(act, site, axis), rank=_rank(tensor))
 
     # -- local findings (ACT202) ----------------------------------------------------------
 
-    def implicit_dim(self, spelling, act, node, interp):
-        self.local.append(Finding(
-            "ACT202", interp.site(node),
-            f"{spelling} without dim: torch picks the axis from the input's rank (dim 0, the batch, for 1-D "
-            "and 3-D inputs) and warns",
-            "pass the class axis explicitly: dim=1 (or dim=-1)",
-            facts=(("activation", act), ("axis", None), ("loss", FRAMEWORK_LOSS)), severity="warning",
+    def implicit_dim(self, spelling, act, site, rank):
+        """ACT202: an error where the rank is known to make torch pick dim 0, else a warning."""
+        if rank in BATCH_AXIS_RANKS:
+            message = f"{spelling} without dim on a {rank}-D tensor: torch picks dim 0, so it normalizes across the batch"
+        else:
+            message = (f"{spelling} without dim: torch picks the axis from the input's rank (dim 0, the batch, "
+                       "for 1-D and 3-D inputs) and warns")
+        self.report(Finding(
+            "ACT202", site, message, "pass the class axis explicitly: dim=-1",
+            facts=(("activation", act), ("axis", None), ("loss", FRAMEWORK_LOSS)),
+            severity=None if rank in BATCH_AXIS_RANKS else "warning",
         ))
 
     def batch_axis(self, act, units, site):
-        self.local.append(batch_axis_finding(act, units, site, "dim", FRAMEWORK_LOSS))
+        self.report(batch_axis_finding(act, units, site, "dim", FRAMEWORK_LOSS))
+
+    def report(self, finding: Finding) -> None:
+        """Once per call site (forward runs more than once); an error replaces a warning there."""
+        for i, seen in enumerate(self.local):
+            if seen.code == finding.code and seen.site.node is finding.site.node:
+                if seen.severity == "warning" and finding.severity is None:
+                    self.local[i] = finding
+                return
+        self.local.append(finding)
 
     # -- models at work -------------------------------------------------------------------
 
@@ -272,31 +298,40 @@ class TorchFrontend(Frontend):
                 return Tensor(callee.model.outputs[0])
             return result
         if isinstance(callee, (Layer, ModelVal)) and _is_torch(callee):
-            return Tensor(self.apply(callee, _head_of(args.get(0, "input")), interp))
+            return self.apply(callee, _as_tensor(args.get(0, "input")), interp)
         if isinstance(callee, LossVal) and callee.loss.id.startswith("torch"):
             return self.bind(callee.loss, args.get(0, "input"), args.get(1, "target"))
         return NOT_HANDLED
 
-    def apply(self, layer, head: Head, interp) -> Head:
+    def apply(self, layer, tensor: Tensor, interp) -> Tensor:
+        """A module called on a tensor; linear layers and activations keep its rank."""
         if isinstance(layer, ModelVal):
-            return self.fold(layer, head, interp)
+            return self.fold(layer, tensor, interp)
         if isinstance(layer, Instance):
-            result = self.forward(layer, Args(pos=[Tensor(head)]), interp)
-            return result.head if isinstance(result, Tensor) else torch_head()
+            result = self.forward(layer, Args(pos=[tensor]), interp)
+            return result if isinstance(result, Tensor) else Tensor(torch_head())
+        head, rank = tensor.head, tensor.rank
         if layer.kind == "dense":
-            return layer.head
+            return Tensor(layer.head, rank=rank)
         if layer.kind == "activation":
-            if layer.head.axis == 0 and is_batched(Tensor(head)):
-                self.batch_axis(layer.head.activation, head.units, layer.head.site)
-            return torch_head(layer.head.activation, head.units, layer.head.site, head.units_site, layer.head.axis)
-        if layer.kind == "identity":
-            return head
-        return torch_head()
+            self.check_module_dim(layer, tensor)
+            return Tensor(torch_head(layer.head.activation, head.units, layer.head.site, head.units_site,
+                                     layer.head.axis), rank=rank)
+        if layer.kind in ("identity", "flatten"):
+            return Tensor(head, rank=2 if layer.kind == "flatten" else rank)
+        return Tensor(torch_head())
 
-    def fold(self, model: ModelVal, head: Head, interp) -> Head:
+    def check_module_dim(self, layer, tensor):
+        if layer.head.axis == 0 and is_batched(tensor):
+            self.batch_axis(layer.head.activation, tensor.head.units, layer.head.site)
+        if isinstance(layer.inner, str) and tensor.rank in BATCH_AXIS_RANKS:  # inner: the implicit-dim spelling
+            self.implicit_dim(layer.inner, layer.head.activation, layer.head.site, tensor.rank)
+
+    def fold(self, model: ModelVal, tensor: Tensor, interp) -> Tensor:
         for layer in model.layers:
-            head = self.apply(layer, head, interp) if isinstance(layer, (Layer, ModelVal, Instance)) else torch_head()
-        return head
+            known = isinstance(layer, (Layer, ModelVal, Instance))
+            tensor = self.apply(layer, tensor, interp) if known else Tensor(torch_head())
+        return tensor
 
     def note(self, head: Head) -> None:
         if head.activation == SOFTMAX and head.units == 1:
@@ -347,6 +382,8 @@ class TorchFrontend(Frontend):
     def tensor_method(self, tensor, name, args, node, interp):
         if name in TENSOR_ACTIVATIONS:
             return self.activate(tensor, TENSOR_ACTIVATIONS[name], args.get(0, "dim"), node, interp)
+        if name in RESHAPE_METHODS:
+            return Tensor(tensor.head, tensor.bounded, reshaped_rank(name, tensor.rank, args))
         if name in TENSOR_PASS_THROUGH:
             return tensor
         if name in ("log", "log_"):
@@ -357,7 +394,7 @@ class TorchFrontend(Frontend):
 
     def subscript(self, value, indexes, node, interp):
         if isinstance(value, Tensor):
-            return value
+            return value if not _indexes_a_sample(indexes) else Tensor(torch_head(), rank=_minus_one(value.rank))
         if isinstance(value, TargetVal) and _is_column(indexes, node):
             return index_columns(value, 1)
         return NOT_HANDLED
@@ -535,13 +572,14 @@ def tensor_binop(left, right, node):
     if not tensors:
         return NOT_HANDLED
     if len(tensors) == 2:
-        return Tensor(Head(framework=tensors[0].head.framework))
+        ranks = (left.rank, right.rank)
+        return Tensor(Head(framework=left.head.framework), rank=max(ranks) if None not in ranks else None)
     tensor = tensors[0]
     if isinstance(node.operator, (cst.Add, cst.Subtract)):
-        return Tensor(tensor.head)
+        return Tensor(tensor.head, rank=tensor.rank)
     if isinstance(node.operator, (cst.Divide, cst.Multiply)) and tensor.head.activation == LINEAR:
         return tensor
-    return Tensor(Head(framework=tensor.head.framework))
+    return Tensor(Head(framework=tensor.head.framework), rank=tensor.rank)
 
 
 def _implicit(args: Args, index: int) -> bool:
@@ -577,8 +615,37 @@ def _is_torch_model(value) -> bool:
     return isinstance(model, ModelVal) and model.framework == TORCH
 
 
-def _head_of(value) -> Head:
-    return value.head if isinstance(value, Tensor) else torch_head()
+def reshaped_rank(name, rank, args: Args):
+    """The rank after view/reshape/flatten/squeeze/unsqueeze, where the arguments fix it."""
+    if name in ("view", "reshape"):
+        shape = args.pos[0] if len(args.pos) == 1 and isinstance(args.pos[0], Seq) else args.pos
+        return len(shape.items if isinstance(shape, Seq) else shape) or None
+    if name == "flatten":
+        start = const_int(args.get(0, "start_dim"))
+        return start + 1 if start is not None and start >= 0 and not args.given(1, "end_dim") else (
+            1 if not args.pos and not args.kw else None)
+    if rank is None:
+        return None
+    if name.startswith("unsqueeze"):
+        return rank + 1
+    return rank - 1 if args.given(0, "dim") else None
+
+
+def _indexes_a_sample(indexes) -> bool:
+    """`output[0]`: one sample of the batch, no longer batched."""
+    return bool(indexes) and isinstance(indexes[0], Const) and isinstance(indexes[0].value, int)
+
+
+def _minus_one(rank):
+    return rank - 1 if rank else None
+
+
+def _as_tensor(value) -> Tensor:
+    return value if isinstance(value, Tensor) else Tensor(torch_head())
+
+
+def _rank(value):
+    return value.rank if isinstance(value, Tensor) else None
 
 
 def _as_tuple(value):

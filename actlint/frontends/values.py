@@ -58,6 +58,7 @@ class Tensor:
     head: Head
     # Clipped away from 0 (clamp, clip_by_value): log() of it stays finite, so it is not ACT501.
     bounded: bool = False
+    rank: Optional[int] = None  # number of dimensions, where the code fixes it (torch's implicit softmax dim)
 
 
 @dataclass(frozen=True)
