@@ -9,8 +9,8 @@ reaches a loss, so it is never mistaken for the trained head.
 from __future__ import annotations
 
 from actlint.checks import Finding
-from actlint.facts import LINEAR, LOG_SOFTMAX, MULTI_HOT, ONE_HOT, OTHER, SIGMOID, SOFTMAX, UNKNOWN, INDEX
-from actlint.facts import Binding, Head, Loss, Target
+from actlint.facts import INDEX, LINEAR, LOG_SOFTMAX, MULTI_HOT, ONE_HOT, OTHER, SIGMOID, SOFTMAX, UNKNOWN
+from actlint.facts import Binding, Head, Loss
 from actlint.frontends.data import const_int, target
 from actlint.frontends.interp import NOT_HANDLED, Args, Frontend
 from actlint.frontends.values import (
@@ -54,7 +54,7 @@ UNIT_MODULES = {  # module -> (positional index, keyword) of its output units
     "Conv1d": (1, "out_channels"), "Conv2d": (1, "out_channels"), "Conv3d": (1, "out_channels"),
 }
 PASS_THROUGH_MODULES = {
-    "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "Flatten", "Identity",
+    "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "Identity",
     "BatchNorm1d", "BatchNorm2d",
 }
 LOSS_MODULES = {
@@ -75,9 +75,7 @@ LOSS_FUNCTIONS = {
     "torchvision.ops.sigmoid_focal_loss": "torchvision.sigmoid_focal_loss",
     "torchvision.ops.focal_loss.sigmoid_focal_loss": "torchvision.sigmoid_focal_loss",
 }
-PASS_THROUGH_FUNCTIONS = {
-    "torch.flatten", "torch.squeeze", "torch.unsqueeze", "torch.clone", F + "dropout", "torch.nn.functional.dropout1d",
-}
+PASS_THROUGH_FUNCTIONS = {"torch.squeeze", "torch.unsqueeze", "torch.clone", F + "dropout", F + "dropout1d"}
 RESHAPE_METHODS = {"view", "reshape", "flatten", "squeeze", "squeeze_", "unsqueeze", "unsqueeze_"}
 RANK_3_FUNCTIONS = {"torch.bmm", "torch.baddbmm"}
 RANDOM_TENSORS = {"torch.randn", "torch.rand"}
