@@ -15,7 +15,7 @@ from actlint.facts import INDEX, LINEAR, LOG_SOFTMAX, SOFTMAX, UNKNOWN, Binding,
 from actlint.frontends.data import const_int
 from actlint.frontends.interp import NOT_HANDLED, Frontend
 from actlint.frontends.keras import LOSS_CLASSES, LOSS_NAMES, activation_function
-from actlint.frontends.torch import batch_axis_finding, clipped, is_batched, log_of
+from actlint.frontends.torch import batch_axis_finding, clipped, is_batched, log_of, tensor_binop
 from actlint.frontends.values import Const, Instance, LossVal, ModelVal, Obj, Ref, Seq, TargetVal, Tensor, new_id
 
 TF = "tf"
@@ -38,7 +38,7 @@ SOFTMAX_FUNCTIONS = {
 # ACT202 is found before any loss is known; the numeric core words its fix in the framework of this loss.
 AXIS_LOSS = "tf.softmax_cross_entropy_with_logits"
 LOG_FUNCTIONS = {"tf.log", "tf.math.log", "keras.backend.log", "keras.ops.log"}
-CLIP_FUNCTIONS = {"tf.clip_by_value", "keras.backend.clip", "keras.ops.clip"}
+CLIP_FUNCTIONS = {"tf.clip_by_value", "keras.backend.clip", "keras.ops.clip", "tf.maximum", "tf.math.maximum"}
 INITIALIZERS = {
     "tf.zeros", "tf.ones", "tf.random_normal", "tf.random.normal", "tf.truncated_normal",
     "tf.random.truncated_normal", "tf.random_uniform", "tf.random.uniform", "tf.glorot_uniform_initializer",
@@ -63,7 +63,7 @@ class TfNNFrontend(Frontend):
         if name in LOG_FUNCTIONS:
             return log_of(args.get(0, "x"), node, interp, self.local)
         if name in CLIP_FUNCTIONS:
-            return clipped(args.get(0, "t") or args.get(0, "x"))
+            return clipped(args)
         if name.startswith("tf.losses.") and name.rsplit(".", 1)[-1] in LOSS_CLASSES:
             return interp.call(Ref("keras.losses." + name.rsplit(".", 1)[-1]), args, node)
         if name.startswith(KERAS_LOSS_MODULES) and name.rsplit(".", 1)[-1] in LOSS_NAMES:
@@ -157,7 +157,7 @@ class TfNNFrontend(Frontend):
 
         if isinstance(node.operator, cst.MatrixMultiply) and isinstance(right, Obj) and right.kind == "weights":
             return linear(right, node, interp)
-        return NOT_HANDLED
+        return tensor_binop(left, right, node)
 
     def bindings(self, interp) -> list[Binding]:
         return [replace(binding, target=self.placeholder_target(labels) or binding.target)

@@ -88,7 +88,7 @@ TENSOR_PASS_THROUGH = {
 TARGET_PASS_THROUGH = {"clamp", "clamp_", "clip", "clip_", "bool", "byte", "half", "contiguous"}
 COLUMN_METHODS = ("unsqueeze", "view", "reshape")
 LOG_FUNCTIONS = {"torch.log", "torch.special.log"}
-CLIP_FUNCTIONS = {"torch.clamp", "torch.clip", "torch.clamp_min"}
+CLIP_FUNCTIONS = {"torch.clamp", "torch.clip", "torch.clamp_min", "torch.maximum"}
 CLIP_METHODS = {"clamp", "clamp_", "clip", "clip_", "clamp_min", "clamp_min_"}
 MODEL_SELF_METHODS = {"to", "cuda", "cpu", "train", "eval", "float", "double", "half", "requires_grad_"}
 MODEL_WRAPPERS = {"torch.nn.DataParallel", "torch.nn.parallel.DistributedDataParallel", "torch.compile", "torch.jit.script"}
@@ -146,7 +146,7 @@ class TorchFrontend(Frontend):
         if name in LOG_FUNCTIONS:
             return log_of(args.get(0, "input"), node, interp, self.local)
         if name in CLIP_FUNCTIONS:
-            return clipped(args.get(0, "input"))
+            return clipped(args)
         if name in RANK_3_FUNCTIONS:
             return Tensor(torch_head(), rank=3)
         if name in RANDOM_TENSORS:
@@ -387,7 +387,7 @@ class TorchFrontend(Frontend):
         if name in ("log", "log_"):
             return log_of(tensor, node, interp, self.local)
         if name in CLIP_METHODS:
-            return clipped(tensor)
+            return clipped(Args(pos=[tensor]))
         return None
 
     def subscript(self, value, indexes, node, interp):
@@ -558,8 +558,10 @@ def _values_indices(values, indices) -> Seq:
     return Seq((values, indices))
 
 
-def clipped(tensor):
-    return Tensor(tensor.head, bounded=True) if isinstance(tensor, Tensor) else None
+def clipped(args: Args):
+    """clamp(p, eps, 1), maximum(p, eps): the tensor among the arguments, kept away from 0."""
+    tensor = next((v for v in list(args.pos) + list(args.kw.values()) if isinstance(v, Tensor)), None)
+    return Tensor(tensor.head, True, tensor.rank) if tensor is not None else None
 
 
 def tensor_binop(left, right, node):
