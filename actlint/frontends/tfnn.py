@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import libcst as cst
 
-from actlint.facts import INDEX, LINEAR, LOG_SOFTMAX, SOFTMAX, UNKNOWN, Binding, Head, Loss, Target
+from actlint.facts import INDEX, LINEAR, LOG_SOFTMAX, OTHER, SOFTMAX, UNKNOWN, Binding, Head, Loss, Target
 from actlint.frontends.data import const_int
 from actlint.frontends.interp import NOT_HANDLED, Frontend
 from actlint.frontends.keras import LOSS_CLASSES, LOSS_NAMES, activation_function
@@ -42,6 +42,11 @@ CLIP_FUNCTIONS = {"tf.clip_by_value", "keras.backend.clip", "keras.ops.clip", "t
 INITIALIZERS = {
     "tf.zeros", "tf.ones", "tf.random_normal", "tf.random.normal", "tf.truncated_normal",
     "tf.random.truncated_normal", "tf.random_uniform", "tf.random.uniform", "tf.glorot_uniform_initializer",
+}
+DENSE_FUNCTIONS = {  # name -> (units keyword, activation keyword, activation when not given)
+    "tf.layers.dense": ("units", "activation", LINEAR),
+    "tf.contrib.layers.fully_connected": ("num_outputs", "activation_fn", OTHER),
+    "tf.contrib.slim.fully_connected": ("num_outputs", "activation_fn", OTHER),
 }
 INT_DTYPES = {"tf.int32", "tf.int64", "tf.uint8", "tf.int16", "numpy.int32", "numpy.int64"}
 
@@ -116,8 +121,8 @@ class TfNNFrontend(Frontend):
         if name == "tf.nn.bias_add":
             value = args.get(0, "value")
             return value if isinstance(value, Tensor) else None
-        if name == "tf.layers.dense":
-            return self.dense(args, node, interp)
+        if name in DENSE_FUNCTIONS:
+            return self.dense(DENSE_FUNCTIONS[name], args, node, interp)
         return NOT_HANDLED
 
     def placeholder(self, args, node, interp):
@@ -141,16 +146,20 @@ class TfNNFrontend(Frontend):
         if isinstance(placeholder, Obj) and placeholder.kind == "placeholder" and isinstance(value, TargetVal):
             self.fed.setdefault(placeholder.get("id"), value.target)
 
-    def dense(self, args, node, interp):
+    def dense(self, spelling, args, node, interp):
+        """tf.layers.dense(x, units, activation=None); contrib's fully_connected defaults to relu."""
+        units_name, activation_name, default = spelling
         site = interp.site(node)
-        activation = args.get(2, "activation")
-        if not args.given(2, "activation") or activation == Const(None):
+        activation = args.get(2, activation_name)
+        if not args.given(2, activation_name):
+            act = default
+        elif activation == Const(None):
             act = LINEAR
         elif isinstance(activation, Ref):
             act = activation_function(activation.name) or UNKNOWN
         else:
             act = UNKNOWN
-        return Tensor(Head(act, const_int(args.get(1, "units")), site, site, framework=TF))
+        return Tensor(Head(act, const_int(args.get(1, units_name)), site, site, framework=TF))
 
     def binop(self, left, right, node, interp):
         import libcst as cst
