@@ -359,11 +359,20 @@ class TorchFrontend(Frontend):
             return self.forward(receiver, args, interp)
         if isinstance(receiver, ModelVal) and _is_torch(receiver) and name == "forward":
             return self.call_value(receiver, args, node, interp)
+        if isinstance(receiver, ModelVal) and _is_torch(receiver) and name in ("add_module", "append"):
+            return self.grow(receiver, args.get(1 if name == "add_module" else 0, "module"), node, interp)
         if isinstance(receiver, Obj) and receiver.kind == "lightning_trainer" and name == "fit":
             return self.lightning_fit(args, interp)
         if isinstance(receiver, (TargetVal, Obj)):
             return self.target_method(receiver, name, args, node, interp)
         return NOT_HANDLED
+
+    def grow(self, model, module, node, interp):
+        """seq.add_module("fc", nn.Linear(...)), seq.append(...): the name now holds the longer Sequential."""
+        grown = model.add(module)
+        interp.assign(node.func.value, grown, interp.frame)
+        self.note(self.fold(grown, Tensor(torch_head()), interp).head)
+        return Const(None)
 
     def lightning_fit(self, args, interp):
         """Trainer().fit(model, loader): the loader's batches reach model.training_step."""
