@@ -442,6 +442,8 @@ class TorchFrontend(Frontend):
             return Data(labels.target if isinstance(labels, TargetVal) else None)
         if name == "torch.utils.data.random_split":
             return self.split(args)
+        if name == "torchvision.transforms.Lambda":
+            return Obj("transforms.Lambda", (("function", args.get(0, "lambd")),))
         if name == "collections.OrderedDict" and isinstance(args.get(0), Seq):
             return _ordered_dict(args.get(0))
         return NOT_HANDLED
@@ -470,8 +472,12 @@ class TorchFrontend(Frontend):
     def torchvision_dataset(self, name, args, node, interp):
         labels = target(INDEX, TORCHVISION_DATASETS[name], interp, node, f"torchvision.datasets.{name}")
         transform = args.get(None, "target_transform")
+        if isinstance(transform, Obj) and transform.kind == "transforms.Lambda":
+            transform = transform.get("function")
         if isinstance(transform, Function):
             labels = interp.call_function(transform, Args(pos=[labels]), None)
+        elif args.given(None, "target_transform") and transform != Const(None):
+            labels = None  # a transform we cannot follow may re-encode the labels
         return Data(labels.target if isinstance(labels, TargetVal) else None)
 
     def split(self, args):
