@@ -53,6 +53,7 @@ UNIT_MODULES = {  # module -> (positional index, keyword) of its output units
     "Linear": (1, "out_features"), "LazyLinear": (0, "out_features"), "Bilinear": (2, "out_features"),
     "Conv1d": (1, "out_channels"), "Conv2d": (1, "out_channels"), "Conv3d": (1, "out_channels"),
 }
+RECURRENT_MODULES = {"LSTM", "GRU", "RNN"}
 PASS_THROUGH_MODULES = {
     "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "Identity",
     "BatchNorm1d", "BatchNorm2d",
@@ -176,6 +177,8 @@ class TorchFrontend(Frontend):
             return self.activation_module(last, args, node, interp)
         if last == "Flatten":
             return Layer("flatten", torch_head(), site)
+        if last in RECURRENT_MODULES:
+            return Layer("recurrent", torch_head(), site)
         if last in PASS_THROUGH_MODULES:
             return Layer("identity", torch_head(), site)
         return Layer("other", torch_head(), site)
@@ -295,6 +298,8 @@ class TorchFrontend(Frontend):
             if result is None and len(callee.model.outputs or ()) == 1:
                 return Tensor(callee.model.outputs[0])
             return result
+        if isinstance(callee, Layer) and callee.kind == "recurrent":  # (output, hidden); output is 3-D
+            return Seq((Tensor(torch_head(), rank=3), None))
         if isinstance(callee, (Layer, ModelVal)) and _is_torch(callee):
             return self.apply(callee, _as_tensor(args.get(0, "input")), interp)
         if isinstance(callee, LossVal) and callee.loss.id.startswith("torch"):
@@ -361,6 +366,8 @@ class TorchFrontend(Frontend):
             return self.call_value(receiver, args, node, interp)
         if isinstance(receiver, ModelVal) and _is_torch(receiver) and name in ("add_module", "append"):
             return self.grow(receiver, args.get(1 if name == "add_module" else 0, "module"), node, interp)
+        if isinstance(receiver, Obj) and receiver.kind == "accelerator" and name == "prepare":
+            return args.pos[0] if len(args.pos) == 1 else Seq(tuple(args.pos))
         if isinstance(receiver, Obj) and receiver.kind == "lightning_trainer" and name == "fit":
             return self.lightning_fit(args, interp)
         if isinstance(receiver, (TargetVal, Obj)):
@@ -428,6 +435,8 @@ class TorchFrontend(Frontend):
             return vector(const_int(args.pos[0]))
         if name in LIGHTNING_TRAINERS:
             return Obj("lightning_trainer")
+        if name == "accelerate.Accelerator":
+            return Obj("accelerator")
         if name == "torch.randint":
             return self.random_labels(args, node, interp)
         if name in ("torch.zeros", "torch.zeros_like", "torch.empty"):
