@@ -46,8 +46,10 @@ def corpora(names, tmp: Path) -> dict:
     for name in names:
         if name in ("keras", "torch", "tensorflow"):
             path = site_package(name)
-        elif name == "stdlib":
-            path = Path(sysconfig.get_paths()["stdlib"])
+        elif name == "stdlib":  # the standard library alone: no ML code, ~30 MB
+            path = tmp / "stdlib"
+            shutil.copytree(sysconfig.get_paths()["stdlib"], path, symlinks=True,
+                            ignore=shutil.ignore_patterns("site-packages", "__pycache__"))
         elif name == "fixtures":
             path = REPO / "fixtures"
         elif name.startswith("generated-"):
@@ -72,6 +74,8 @@ def commands(corpus: Path, jobs: int, tools: dict, actlint: list[str]) -> dict:
         "parse-floor": [sys.executable, str(HERE / "parse_only.py"), "--jobs", str(jobs), str(corpus)],
         "grep": ["bash", "-c", grep],
     }
+    if not any(corpus.rglob("*.py")) or _is_ml_free(corpus):
+        tools = {k: v for k, v in tools.items() if k == "ruff"}  # peers take minutes on 30 MB of non-ML code
     if "torchfix" in tools:
         cmds["torchfix"] = [tools["torchfix"], "--jobs", str(jobs), str(corpus)]
     if "fixit" in tools:
@@ -79,6 +83,11 @@ def commands(corpus: Path, jobs: int, tools: dict, actlint: list[str]) -> dict:
     if "ruff" in tools:
         cmds["ruff"] = [tools["ruff"], "check", "--no-cache", "--exit-zero", "--quiet", str(corpus)]
     return cmds
+
+
+def _is_ml_free(corpus: Path) -> bool:
+    found = subprocess.run(["grep", "-rlE", "--include=*.py", ML, str(corpus)], capture_output=True, text=True)
+    return not found.stdout.strip()
 
 
 def timed(cmd) -> float:
