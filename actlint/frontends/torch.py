@@ -94,6 +94,7 @@ CLIP_METHODS = {"clamp", "clamp_", "clip", "clip_", "clamp_min", "clamp_min_"}
 MODEL_SELF_METHODS = {"to", "cuda", "cpu", "train", "eval", "float", "double", "half", "requires_grad_"}
 MODEL_WRAPPERS = {"torch.nn.DataParallel", "torch.nn.parallel.DistributedDataParallel", "torch.compile", "torch.jit.script"}
 CLASSIFIER_ATTRIBUTES = {"fc", "classifier", "head", "heads", "last_linear", "_fc"}
+NOT_MODULE_BASES = ("builtins.", "torch.autograd.", "keras.", "tf.")
 MODULE_BASES = {"torch.nn.Module", "pytorch_lightning.LightningModule", "lightning.LightningModule",
                 "lightning.pytorch.LightningModule", "lightning.pytorch.core.LightningModule"}
 TENSOR_CONSTRUCTORS = {"torch.tensor", "torch.Tensor", "torch.FloatTensor", "torch.as_tensor"}
@@ -121,7 +122,16 @@ def is_torch_module_class(cls) -> bool:
             return True
         if isinstance(base, Class) and is_torch_module_class(base):
             return True
-    return False
+    return _forward_on_unknown_base(cls)
+
+
+def _forward_on_unknown_base(cls) -> bool:
+    """`class Net(BaseModel)` with BaseModel from a library or file we cannot see: a forward() says module."""
+    forward = cls.method("forward")
+    if forward is None or forward.owner is not cls:
+        return False
+    return any(base is None or (isinstance(base, Ref) and not base.name.startswith(NOT_MODULE_BASES))
+               for base in cls.bases)
 
 
 def is_batched(tensor) -> bool:
