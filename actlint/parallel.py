@@ -11,7 +11,7 @@ from dataclasses import replace
 from concurrent.futures import ProcessPoolExecutor
 from typing import Optional
 
-from actlint.engine import PREFILTER, FileReport, Session, lint_source
+from actlint.engine import FileReport, Session, lint_source, worth_parsing
 
 SERIAL_BELOW = 24  # files to parse: under this, no pool
 _session: Optional[Session] = None
@@ -27,7 +27,7 @@ def lint_many(items: list, jobs: int, cache=None, session: Optional[Session] = N
     `done(path)` is called as each file is finished, for a progress line."""
     reports, todo, keys = {}, [], {}
     for path, data in items:
-        if not PREFILTER.search(data):
+        if not worth_parsing(data):
             reports[path] = FileReport(path)
         elif cache is not None and (hit := cache.get(keys.setdefault(path, cache.key(path, data)))) is not None:
             reports[path] = FileReport(path, hit, True)

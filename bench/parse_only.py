@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-PREFILTER = re.compile(rb"keras|tensorflow|torch|jax|(?:\bloss|criterion)\w*\s*=")
 
 
 def parse(path: str) -> int:
     import libcst
 
+    from actlint.engine import worth_parsing
+
     data = Path(path).read_bytes()
-    if not PREFILTER.search(data):
+    if not worth_parsing(data):
         return 0
     try:
         libcst.parse_module(data)
