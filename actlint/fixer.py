@@ -49,7 +49,7 @@ def fix_until_stable(lint: Callable, unsafe: bool) -> Outcome:
 
 def _wanted(result, unsafe: bool, broken: dict) -> bool:
     fix = result.fix_plan
-    if fix is None or not fix.applies(unsafe) or result.filename.endswith(".ipynb"):
+    if fix is None or not fix.applies(unsafe):
         return False
     return not any(_real(edit.site.path) in broken for edit in fix.edits)
 
@@ -72,15 +72,36 @@ def _apply(results: list, outcome: Outcome) -> bool:
             touching.add(id(fix))
     failed = set()
     for path, (module, replacements, imports, touching) in plans.items():
+        current = outcome.after.get(path) or _read(path, module)
         data = _rewritten(module, replacements, imports)
+        if not isinstance(data, str) and path.endswith(".ipynb"):
+            data = _notebook(current, data)
         if isinstance(data, str):
             outcome.broken[path] = data
             failed |= touching
             continue
-        outcome.before.setdefault(path, module.bytes)
+        outcome.before.setdefault(path, current)
         outcome.after[path] = data
     outcome.applied += sum(1 for fix in fixes if id(fix) not in failed)
     return len(failed) < len(fixes)
+
+
+def _read(path: str, module) -> bytes:
+    """The file's bytes as they are on disk (a notebook's JSON, not its concatenated cells)."""
+    if not path.endswith(".ipynb"):
+        return module.bytes
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def _notebook(current: bytes, source: bytes):
+    """The notebook with its cells fixed, or why it cannot be written back."""
+    from actlint.notebooks import NotebookError, write_back
+
+    try:
+        return write_back(current, source.decode("utf-8"))
+    except NotebookError as error:
+        return f"the fixes cannot be written back into the notebook: {error}; the file was left as it was"
 
 
 def _without_overlaps(results: list) -> list:
@@ -97,8 +118,8 @@ def _without_overlaps(results: list) -> list:
 
 
 def _range(edit: dict, filename: str) -> tuple:
-    start, end = edit["location"], edit["end_location"]
-    return _real(edit.get("filename", filename)), (start["row"], start["column"]), (end["row"], end["column"])
+    start, end, cell = edit["location"], edit["end_location"], edit.get("cell", 0)
+    return _real(edit.get("filename", filename)), (cell, start["row"], start["column"]), (cell, end["row"], end["column"])
 
 
 def _overlap(a: tuple, b: tuple) -> bool:
@@ -162,7 +183,16 @@ def write_atomically(path: str, data: bytes) -> None:
 
 
 def unified_diff(name: str, before: bytes, after: bytes) -> str:
-    old, new = _text(before).splitlines(keepends=True), _text(after).splitlines(keepends=True)
+    if name.endswith(".ipynb"):  # one diff per changed cell, of its Python, not of the JSON
+        from actlint.notebooks import changed_cells
+
+        lines = lambda text: text if text.endswith("\n") else text + "\n"  # noqa: E731
+        return "".join(_diff(f"{name}:cell {n}", lines(old), lines(new)) for n, old, new in changed_cells(before, after))
+    return _diff(name, _text(before), _text(after))
+
+
+def _diff(name: str, before: str, after: str) -> str:
+    old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
     return "".join(difflib.unified_diff(old, new, name, name))
 
 

@@ -198,7 +198,7 @@ def _sarif_result(r, rule_index: int) -> dict:
             dict(_sarif_location(rel.filename, rel.location), id=i, message={"text": rel.message})
             for i, rel in enumerate(r.related)
         ]
-    if r.fix:
+    if r.fix and not any("cell" in edit for edit in r.fix["edits"]):  # a notebook's cells have no regions
         item["fixes"] = [_sarif_fix(r.filename, r.fix)]
     return item
 

@@ -133,7 +133,8 @@ def test_suppressions_work_in_cells(tmp_path):
 ])
 def test_magics_are_masked_keeping_indentation(line):
     (masked,) = notebooks._masked([line])
-    assert masked.strip() == "pass" and masked[: len(line) - len(line.lstrip())] == line[: len(line) - len(line.lstrip())]
+    indent = line[: len(line) - len(line.lstrip())]
+    assert masked == (indent + "pass" if indent else "#")  # indented: maybe a block's only statement
 
 
 @pytest.mark.parametrize("line", ["x = 5 % 3", "a != b", "x %= 2", "print('!')", "y = '%d' % 3"])
@@ -142,14 +143,25 @@ def test_python_is_not_masked(line):
 
 
 def test_cell_magics():
-    assert notebooks._masked(["%%bash", "ls", "echo hi"]) == ["pass", "pass", "pass"]
-    assert notebooks._masked(["%%time", "x = 1", "!ls"]) == ["pass", "x = 1", "pass"]
-    assert notebooks._masked(["%cd /tmp \\", "  more"]) == ["pass", "  pass"]
+    assert notebooks._masked(["%%bash", "ls", "  echo hi"]) == ["#", "#", "  #"]
+    assert notebooks._masked(["%%time", "x = 1", "!ls", "for i in x:", "    %time f(i)"]) == [
+        "#", "x = 1", "#", "for i in x:", "    pass"]
+    assert notebooks._masked(["%cd /tmp \\", "  more"]) == ["#", "  #"]
+
+
+@pytest.mark.parametrize("cell", [
+    "%%bash\nfor f in *; do\n  echo $f\ndone", "%cd /tmp \\\n    /var", "for i in range(3):\n    !echo $i\n%ls",
+    "%%time\nif x:\n    %time f()\nelse:\n    y = 1",
+])
+def test_masked_cells_parse(cell):
+    import ast
+
+    ast.parse("\n".join(notebooks._masked(cell.splitlines())))
 
 
 def test_the_cell_map_inverts():
     source, cells = notebooks.read(notebook("a = 1\nb = 2", "", "c = 3\n", "%%bash\nls\n").encode())
-    assert source == "a = 1\nb = 2\nc = 3\npass\npass\n"
+    assert source == "a = 1\nb = 2\nc = 3\n#\n#\n"
     rows = range(1, source.count("\n") + 1)
     assert [cells.locate(row) for row in rows] == [(1, 1), (1, 2), (3, 1), (4, 1), (4, 2)]
     assert [cells.row(*cells.locate(row)) for row in rows] == list(rows)
@@ -161,3 +173,117 @@ def test_markdown_cells_count_in_the_numbering():
         {"cell_type": "markdown", "source": "# title"}, {"cell_type": "code", "source": ["x = 1\n", "y = 2"]},
     ]}).encode())
     assert cells.locate(2) == (2, 2)
+
+
+# -- --fix writes notebooks back -------------------------------------------------------------
+
+
+def jupyter(cells: list, **dump) -> str:
+    """A notebook as Jupyter writes it (nbformat: indent 1, sorted keys, no ASCII escaping)."""
+    dump = {"indent": 1, "sort_keys": True, "ensure_ascii": False, **dump}
+    body = {
+        "cells": cells,
+        "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    return json.dumps(body, **dump) + "\n"
+
+
+def code(source: str, outputs=(), count=None) -> dict:
+    return {"cell_type": "code", "execution_count": count, "id": f"c{abs(hash(source)) % 10**6}",
+            "metadata": {}, "outputs": list(outputs), "source": source.splitlines(keepends=True)}
+
+
+STREAM = {"name": "stdout", "output_type": "stream", "text": ["Époque 1 — perte 2.30\n"]}
+TORCH_CELLS = [
+    {"cell_type": "markdown", "id": "m1", "metadata": {}, "source": ["# Classifieur — chiffres manuscrits"]},
+    code("%load_ext autoreload\nimport torch\nfrom torch.nn import CrossEntropyLoss, Linear, ReLU, Sequential, Softmax", count=1),
+    code("model = Sequential(\n    Linear(784, 128),\n    ReLU(),\n    Linear(128, 10),\n    Softmax(dim=1),\n)", count=2),
+    code("criterion = CrossEntropyLoss()\noptimizer = torch.optim.Adam(model.parameters())", count=3),
+    code("for x, y in loader:\n    optimizer.zero_grad()\n    loss = criterion(model(x.view(-1, 784)), y)\n"
+         "    loss.backward()\n    optimizer.step()\n!nvidia-smi", [STREAM], count=4),
+]
+
+
+def test_fix_writes_the_notebook_back_changing_only_the_fixed_lines(tmp_path):
+    path = tmp_path / "train.ipynb"
+    path.write_text(jupyter(TORCH_CELLS), encoding="utf-8")
+    before = path.read_text(encoding="utf-8")
+    assert [r.code for r in lint_paths([str(path)]).results] == ["ACT101"]
+
+    result = run("--fix", "--unsafe-fixes", "--no-cache", path)
+    assert result.exit_code == 0, result.stderr
+
+    after = path.read_text(encoding="utf-8")
+    changed = [(a, b) for a, b in zip(before.splitlines(), after.splitlines()) if a != b]
+    assert len(before.splitlines()) == len(after.splitlines())
+    assert changed == [
+        ('    "from torch.nn import CrossEntropyLoss, Linear, ReLU, Sequential, Softmax"',
+         '    "from torch.nn import Identity, CrossEntropyLoss, Linear, ReLU, Sequential, Softmax"'),
+        ('    "    Softmax(dim=1),\\n",', '    "    Identity(),\\n",'),
+    ]
+    assert json.loads(after)["cells"][4]["outputs"] == [STREAM]  # outputs, ids and counts kept
+    assert lint_paths([str(path)]).results == []
+    run("--fix", "--unsafe-fixes", "--no-cache", path)
+    assert path.read_text(encoding="utf-8") == after  # a second --fix changes nothing
+
+
+def test_fix_keeps_a_notebook_layout_other_than_jupyters(tmp_path):
+    path = tmp_path / "vscode.ipynb"
+    path.write_text(jupyter(TORCH_CELLS, indent=2, sort_keys=False, ensure_ascii=True).rstrip("\n"), encoding="utf-8")
+    before = path.read_text(encoding="utf-8")
+    run("--fix", "--unsafe-fixes", "--no-cache", path)
+    after = path.read_text(encoding="utf-8")
+    assert after != before and not after.endswith("\n")
+    assert after == before.replace("Softmax(dim=1)", "Identity()").replace("import CrossEntropyLoss", "import Identity, CrossEntropyLoss")
+
+
+def test_fix_leaves_a_notebook_whose_layout_it_cannot_reproduce_byte_identical(tmp_path):
+    path = tmp_path / "odd.ipynb"
+    path.write_bytes(jupyter(TORCH_CELLS).replace("\n", "\r\n").encode("utf-8"))  # CRLF JSON
+    before = path.read_bytes()
+    result = run("--fix", "--unsafe-fixes", "--no-cache", path)
+    assert path.read_bytes() == before
+    assert result.exit_code == 2  # as for any fix that could not be applied
+    assert "odd.ipynb: the fixes cannot be written back into the notebook: its JSON layout" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_diff_of_a_notebook_shows_each_changed_cell_as_python(tmp_path):
+    path = tmp_path / "train.ipynb"
+    path.write_text(jupyter(TORCH_CELLS), encoding="utf-8")
+    result = run("--diff", "--unsafe-fixes", "--no-cache", path)
+    assert result.exit_code == 1
+    assert f"--- {path}:cell 2\n+++ {path}:cell 2\n" in result.stdout
+    assert "-    Softmax(dim=1),\n+    Identity(),\n" in result.stdout
+    assert "\\n" not in result.stdout  # Python lines, not JSON strings
+
+
+def test_write_back_refuses_a_change_across_two_cells():
+    data = jupyter([code("a = 1\nb = 2"), code("c = 3")]).encode("utf-8")
+    with pytest.raises(notebooks.NotebookError, match="span two cells"):
+        notebooks.write_back(data, "a = 1\nb = 2 + 3\n")  # cell 1's last line and cell 2's merged
+    assert notebooks.write_back(data, "a = 1\nb = 2\nc = 3\n") == data
+
+
+def test_write_back_refuses_to_touch_a_masked_magic_line():
+    data = jupyter([code("%time x = 1\ny = 2")]).encode("utf-8")
+    with pytest.raises(notebooks.NotebookError, match="IPython magic"):
+        notebooks.write_back(data, "x = 1\ny = 2\n")
+
+
+def test_write_back_puts_inserted_lines_in_the_cell_above_them():
+    data = jupyter([code("import torch"), code("model = 1")]).encode("utf-8")
+    new = notebooks.write_back(data, "import torch\nimport numpy\nmodel = 1\n")
+    assert [cell["source"] for cell in json.loads(new)["cells"]] == [["import torch\n", "import numpy"], ["model = 1"]]
+
+
+def test_json_fix_edits_in_a_notebook_are_located_by_cell(tmp_path):
+    path = tmp_path / "train.ipynb"
+    path.write_text(jupyter(TORCH_CELLS), encoding="utf-8")
+    (item,) = json.loads(run("--output-format", "json", "--no-cache", path).stdout)
+    softmax = next(edit for edit in item["fix"]["edits"] if edit["content"] == "Identity()")
+    assert (softmax["cell"], softmax["location"], softmax["end_location"]) == (
+        3, {"row": 5, "column": 5}, {"row": 5, "column": 19})
+    assert (item["cell"], item["location"]) == (3, {"row": 5, "column": 5})
