@@ -45,12 +45,12 @@ def _where(filename, position) -> str:
     return f"{filename}:{cell}{position.row}:{position.column}"
 
 
-def _details(r) -> list:
+def _details(r, verification: bool = True) -> list:
     """The lines under a finding's headline: its other ends, the fix, the verification."""
     lines = [f"{rel.message} at {_where(rel.filename, rel.location)}" for rel in r.related]
     if r.suggestion:
         lines.append(f"fix: {r.suggestion}")
-    if r.verification and r.verification.get("claim"):
+    if verification and r.verification and r.verification.get("claim"):
         mark = "verified" if r.verification.get("verified") else "unverified"
         lines.append(f"{mark}: {r.verification['claim']}")
     return lines
@@ -62,7 +62,7 @@ def concise(results, view: View = View()) -> str:
     lines = []
     for r in results:
         lines.append(f"{_where(r.filename, r.location)}: {r.code} {_mark(r, view)}{r.message}")
-        lines.extend(f"    {detail}" for detail in _details(r))
+        lines.extend(f"    {detail}" for detail in _details(r, verification=False))  # the claim: full, json
     return "\n".join(lines) + ("\n" if lines else "")
 
 

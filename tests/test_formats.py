@@ -87,6 +87,13 @@ def test_concise_and_its_text_alias(model):
         "    targets encoded at model.py:8:40",
         "    output set at model.py:14:5",
     ]
+    assert "    fix: use sigmoid for one binary output, or 2 units with softmax" in concise.splitlines()
+    assert "verified:" not in concise  # the numeric claim is long: full and json carry it
+
+
+def test_full_ends_with_the_numeric_verification(model):
+    finding = lint("--output-format", "full").stdout.split("\n\n")[-2]
+    assert finding.splitlines()[-1].startswith("  = verified: Softmax over a single unit outputs exactly 1")
 
 
 def test_sarif_validates_and_carries_rules_and_both_ends(model):
