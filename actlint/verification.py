@@ -385,7 +385,8 @@ def _act202(f: Facts):
     fixed_leak = claims.cross_sample_influence(z, axis=-1)
     loss, name = _categorical_fix(f.loss if _family(f.loss) in ("categorical", "sparse") else None)
     check = _check_categorical(loss, f.k)
-    claim = (f"Softmax over the batch axis: each sample's {_classes(f)} sum to between {lo:.3f} and {hi:.3f} "
+    where = "Where torch picks dim 0 (1-D and 3-D inputs), softmax runs" if f.axis is None else "Softmax"
+    claim = (f"{where} over the batch axis: each sample's {_classes(f)} sum to between {lo:.3f} and {hi:.3f} "
              f"instead of 1, and changing one sample moves another's probabilities by up to {leak:.3f} "
              f"(0 over the class axis); {_fix_sentence(name + ' over the class axis', '-log softmax', check)}.")
     ok = _fix_ok(check) and (hi - lo) > 1e-3 and leak > 1e-6 and fixed_leak == 0

@@ -38,6 +38,29 @@ def test_implicit_softmax_dim_is_an_error_on_3d_and_a_warning_when_the_rank_is_u
     assert found == {("ACT202", 7): "error", ("ACT202", 10): "warning"}
 
 
+def test_implicit_softmax_dim_carries_the_class_count_and_a_conditional_claim():
+    from actlint.runner import verified
+
+    (result,) = [r for r in results("""
+        import torch.nn as nn
+        import torch.nn.functional as F
+
+        class Net(nn.Module):
+            def __init__(self, n_classes=7):
+                super().__init__()
+                self.fc = nn.Linear(32, n_classes)
+
+            def forward(self, x):
+                return F.softmax(self.fc(x))
+
+        net = Net()
+    """) if r.code == "ACT202"]
+    assert dict(result.facts)["units"] == 7
+    claim = verified(result).verification["claim"]
+    assert claim.startswith("Where torch picks dim 0 (1-D and 3-D inputs), softmax runs over the batch axis: "
+                            "each sample's 7 classes sum to")
+
+
 def test_an_unused_implicit_dim_module_warns_and_errs_once_applied_to_3d():
     found = severities("""
         import torch.nn as nn

@@ -199,7 +199,7 @@ class TorchFrontend(Frontend):
         axis = const_int(args.get(0, "dim"))
         implicit = act in (SOFTMAX, LOG_SOFTMAX) and _implicit(args, 0)
         if implicit:
-            self.implicit_dim(f"nn.{last}()", act, site, None)
+            self.implicit_dim(f"nn.{last}()", act, site, None, None)
         return Layer("activation", torch_head(act, None, site, axis=axis), site, inner=f"nn.{last}()" if implicit else None)
 
     def sequential(self, args, node, interp) -> ModelVal:
@@ -238,7 +238,8 @@ class TorchFrontend(Frontend):
         act = ACTIVATION_FUNCTIONS[name]
         tensor = args.get(0, "input")
         if name in IMPLICIT_DIM_FUNCTIONS and _implicit(args, 1):
-            self.implicit_dim(_short(name) + "()", act, interp.site(node), _rank(tensor))
+            units = tensor.head.units if isinstance(tensor, Tensor) else None
+            self.implicit_dim(_short(name) + "()", act, interp.site(node), _rank(tensor), units)
         return self.activate(tensor, act, args.get(1, "dim"), node, interp)
 
     def activate(self, tensor, act, dim, node, interp):
@@ -254,7 +255,7 @@ class TorchFrontend(Frontend):
 
     # -- local findings (ACT202) ----------------------------------------------------------
 
-    def implicit_dim(self, spelling, act, site, rank):
+    def implicit_dim(self, spelling, act, site, rank, units):
         """ACT202: an error where the rank is known to make torch pick dim 0, else a warning."""
         if rank in BATCH_AXIS_RANKS:
             message = f"{spelling} without dim on a {rank}-D tensor: torch picks dim 0, so it normalizes across the batch"
@@ -263,7 +264,7 @@ class TorchFrontend(Frontend):
                        "for 1-D and 3-D inputs) and warns")
         self.report(Finding(
             "ACT202", site, message, "pass the class axis explicitly: dim=-1",
-            facts=(("activation", act), ("axis", None), ("loss", FRAMEWORK_LOSS)),
+            facts=(("activation", act), ("axis", None), ("units", units), ("loss", FRAMEWORK_LOSS)),
             severity=None if rank in BATCH_AXIS_RANKS else "warning",
         ))
 
@@ -338,7 +339,7 @@ class TorchFrontend(Frontend):
         if layer.head.axis == 0 and is_batched(tensor):
             self.batch_axis(layer.head.activation, tensor.head.units, layer.head.site)
         if isinstance(layer.inner, str) and tensor.rank in BATCH_AXIS_RANKS:  # inner: the implicit-dim spelling
-            self.implicit_dim(layer.inner, layer.head.activation, layer.head.site, tensor.rank)
+            self.implicit_dim(layer.inner, layer.head.activation, layer.head.site, tensor.rank, tensor.head.units)
 
     def fold(self, model: ModelVal, tensor: Tensor, interp) -> Tensor:
         for layer in model.layers:
