@@ -252,4 +252,12 @@ def _facts(c: Context) -> tuple:
     return tuple(facts.items())
 
 
-
+def batch_axis_finding(act, units, site, axis_name, loss_id) -> Finding:
+    """ACT202 for a softmax whose axis is known to be the batch: a local finding, no loss needed."""
+    return Finding(
+        "ACT202", site,
+        f"{act} over {axis_name}=0 normalizes across the batch: each sample's class scores no longer sum to 1 "
+        "and depend on the other samples",
+        f"use {axis_name}=-1, the class axis",
+        facts=(("activation", act), ("axis", 0), ("units", units), ("loss", loss_id)),
+    )

@@ -356,9 +356,13 @@ def torch_sigmoid_with_cross_entropy(c: Context) -> Optional[Fix]:  # ACT203
                 [torch_without_activation(c.head)], sure=False)
 
 
-def torch_softmax_dim(finding) -> Fix:  # ACT202, from the call alone
+def softmax_axis(finding) -> Fix:  # ACT202, from the call alone
     node = finding.site.node
-    if not isinstance(node, cst.Call) or not str(dict(finding.facts).get("loss", "")).startswith("torch"):
+    loss = str(dict(finding.facts).get("loss", ""))
+    if isinstance(node, cst.Call) and loss.startswith("keras") and dict(finding.facts).get("axis") == 0:
+        call = set_argument(node, 0, "axis", cst.parse_expression("-1"))  # layers.Softmax(axis=0)
+        return _fix("Pass axis=-1, the class axis", [Edit(finding.site, call)], sure=False)
+    if not isinstance(node, cst.Call) or not loss.startswith("torch"):
         raise Unfixable("not a torch softmax")
     index = 1 if is_function_call(node) else 0
     implicit = dict(finding.facts).get("axis") is None
@@ -400,7 +404,7 @@ FIXES.update({
     ("torch", "ACT104"): torch_nll_without_log_softmax,
     ("torch", "ACT203"): torch_sigmoid_with_cross_entropy,
 })
-LOCAL_FIXES = {"ACT202": torch_softmax_dim, "ACT501": torch_log_of_softmax}
+LOCAL_FIXES = {"ACT202": softmax_axis, "ACT501": torch_log_of_softmax}
 
 
 # -- located, in ruff's shape -------------------------------------------------------------------------

@@ -8,7 +8,7 @@ reaches a loss, so it is never mistaken for the trained head.
 
 from __future__ import annotations
 
-from actlint.checks import Finding
+from actlint.checks import Finding, batch_axis_finding
 from actlint.facts import INDEX, LINEAR, LOG_SOFTMAX, MULTI_HOT, ONE_HOT, OTHER, SIGMOID, SOFTMAX, UNKNOWN
 from actlint.facts import Binding, Head, Loss
 from actlint.frontends.data import const_int, target
@@ -539,16 +539,6 @@ class TorchFrontend(Frontend):
 
     def bindings(self, interp) -> list[Binding]:
         return [Binding(head) for head in self.heads] + self.pairs
-
-
-def batch_axis_finding(act, units, site, axis_name, loss_id) -> Finding:
-    return Finding(
-        "ACT202", site,
-        f"{act} over {axis_name}=0 normalizes across the batch: each sample's class scores no longer sum to 1 "
-        "and depend on the other samples",
-        f"use {axis_name}=-1, the class axis",
-        facts=(("activation", act), ("axis", 0), ("units", units), ("loss", loss_id)),
-    )
 
 
 def log_of(tensor, node, interp, local: list):
