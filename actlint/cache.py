@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Optional
@@ -59,7 +58,9 @@ class Cache:
         try:
             folder.mkdir(parents=True, exist_ok=True)
             _ignore_in_git(self.folder.parent)
-            handle, temp = tempfile.mkstemp(dir=folder, prefix=".tmp")
+            from tempfile import mkstemp
+
+            handle, temp = mkstemp(dir=folder, prefix=".tmp")
             with os.fdopen(handle, "w", encoding="utf-8") as out:
                 json.dump(entry, out)
             os.replace(temp, folder / key)

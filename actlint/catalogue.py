@@ -6,11 +6,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-try:
-    import tomllib
-except ImportError:  # Python 3.10
-    import tomli as tomllib
-
 _HERE = Path(__file__).resolve().parent
 
 
@@ -52,15 +47,24 @@ class Contract:
         return self.input_from_logits if from_logits else self.input
 
 
+def _toml(name: str) -> dict:
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib
+
+    return tomllib.loads((rules_dir() / name).read_text(encoding="utf-8"))
+
+
 @lru_cache(maxsize=None)
 def rules() -> dict[str, Rule]:
-    data = tomllib.loads((rules_dir() / "catalogue.toml").read_text(encoding="utf-8"))
+    data = _toml("catalogue.toml")
     return {code: Rule(code, **fields) for code, fields in data.items()}
 
 
 @lru_cache(maxsize=None)
 def contracts() -> dict[str, Contract]:
-    data = tomllib.loads((rules_dir() / "contracts.toml").read_text(encoding="utf-8"))
+    data = _toml("contracts.toml")
     return {
         loss_id: Contract(loss_id, targets=tuple(fields.pop("targets")), **fields)
         for loss_id, fields in data["losses"].items()
@@ -69,5 +73,5 @@ def contracts() -> dict[str, Contract]:
 
 @lru_cache(maxsize=None)
 def activation_domains() -> dict[str, str]:
-    data = tomllib.loads((rules_dir() / "contracts.toml").read_text(encoding="utf-8"))
+    data = _toml("contracts.toml")
     return dict(data["activations"])

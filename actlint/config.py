@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
-
-import pathspec
 
 try:
     import tomllib
@@ -61,17 +60,48 @@ class Settings:
         return tuple(c for glob, codes in self.per_file_ignores if self._matches((glob,), path, False) for c in codes)
 
     def _matches(self, patterns: tuple, path, is_dir: bool) -> bool:
-        relative = _relative(Path(path), self.root)
-        if not patterns or not relative or relative == ".":
+        if not patterns:
+            return False
+        relative = _relative(path, self.root)
+        if not relative or relative == ".":
             return False
         if patterns not in self._specs:
-            self._specs[patterns] = pathspec.GitIgnoreSpec.from_lines(patterns)
-        return self._specs[patterns].match_file(relative + ("/" if is_dir else ""))
+            self._specs[patterns] = _matcher(patterns)
+        return self._specs[patterns](relative + ("/" if is_dir else ""))
 
 
-def _relative(path: Path, root: Path) -> str:
+_DIRECTORY_NAME = re.compile(r"(\*?)([A-Za-z0-9._-]+)/")
+
+
+def _matcher(patterns: tuple):
+    """A gitignore matcher for relative posix paths (a trailing / marks a folder). Patterns that only
+    name folders (`build/`, `*.egg-info/`: the defaults) are matched on path components, without
+    pathspec (~15 ms to import, ~20 us a path); anything else goes to pathspec."""
+    simple = [_DIRECTORY_NAME.fullmatch(p) for p in patterns]
+    if not all(simple):
+        import pathspec
+
+        return pathspec.GitIgnoreSpec.from_lines(patterns).match_file
+    names = frozenset(m[2] for m in simple if not m[1])
+    suffixes = tuple(m[2] for m in simple if m[1])
+
+    def match(relative: str) -> bool:
+        folders = relative.split("/")[:-1]  # a folder's own name comes before its trailing /
+        return any(f in names or f.endswith(suffixes) for f in folders) if suffixes else not names.isdisjoint(folders)
+
+    return match
+
+
+def _relative(path, root: Path) -> str:
     """The path relative to root; outside root, the whole path (so unanchored patterns still match)."""
-    path = Path(os.path.abspath(path))
+    path = os.path.abspath(path)
+    base = str(root)
+    if os.sep == "/" and base.startswith("/"):  # the common case, without pathlib (~10 us a path)
+        if path == base:
+            return "."
+        prefix = base if base.endswith("/") else base + "/"
+        return path[len(prefix):] if path.startswith(prefix) else path.lstrip("/")
+    path = Path(path)
     try:
         return path.relative_to(root).as_posix()
     except ValueError:
@@ -167,14 +197,20 @@ class Configs:
         self.explicit = load(explicit) if explicit else None
         self.default = Settings(root=Path(os.getcwd()))
         self._by_dir = {}
+        self._by_name = {}  # directory as a string -> Settings, without building Paths
 
-    def for_path(self, path) -> Settings:
+    def for_path(self, path, is_dir: Optional[bool] = None) -> Settings:
+        """`is_dir`, when the caller knows it, saves a stat."""
         if self.explicit is not None:
             return self.explicit
         if self.isolated:
             return self.default
-        path = Path(os.path.abspath(path))
-        return self._for_dir(path if path.is_dir() else path.parent)
+        path = os.path.abspath(path)
+        directory = path if (os.path.isdir(path) if is_dir is None else is_dir) else os.path.dirname(path)
+        found = self._by_name.get(directory)
+        if found is None:
+            found = self._by_name[directory] = self._for_dir(Path(directory))
+        return found
 
     def _for_dir(self, directory: Path) -> Settings:
         if directory not in self._by_dir:

@@ -58,21 +58,54 @@ def _walk(root: Path, excluded):
 
         excluded = Settings(root=Path(os.path.abspath(root))).excluded
     ignores = []  # (directory, GitIgnoreSpec)
-    for directory, dirnames, filenames in os.walk(root):
-        here = Path(directory)
-        spec = _gitignore(here)
-        if spec is not None:
-            ignores.append((here, spec))
-        dirnames[:] = sorted(
-            d for d in dirnames
-            if not excluded(here / d, True)
-            and not (here / d / "pyvenv.cfg").exists()
-            and not _ignored(here / d, ignores, is_dir=True)
-        )
-        for name in sorted(filenames):
-            path = here / name
-            if name.endswith(SUFFIXES) and not excluded(path, False) and not _ignored(path, ignores, is_dir=False):
-                yield str(path)
+    pending = [str(root)]  # folders still to list, the next one last: os.walk's top-down order
+    while pending:
+        directory = pending.pop()
+        folders, files = _listing(directory)
+        if ".gitignore" in files:
+            spec = _gitignore(Path(directory))
+            if spec is not None:
+                ignores.append((Path(directory), spec))
+        kept = []
+        for name in sorted(folders):
+            path = _join(directory, name)
+            if not folders[name] and not excluded(path, True) and not os.path.exists(os.path.join(path, "pyvenv.cfg")) \
+                    and not (ignores and _ignored(Path(path), ignores, is_dir=True)):
+                kept.append(path)  # symlinked folders are not followed (os.walk's default)
+        for name in sorted(files):
+            if name.endswith(SUFFIXES):
+                path = _join(directory, name)
+                if not excluded(path, False) and not (ignores and _ignored(Path(path), ignores, is_dir=False)):
+                    yield path
+        pending.extend(reversed(kept))
+
+
+def _listing(directory: str):
+    """({folder name: is a symlink}, {other names}) in one os.scandir; an unreadable folder is empty."""
+    folders, files = {}, set()
+    try:
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                try:
+                    is_dir = entry.is_dir()
+                except OSError:
+                    is_dir = False
+                if is_dir:
+                    folders[entry.name] = entry.is_symlink()
+                else:
+                    files.add(entry.name)
+    except OSError:
+        pass
+    return folders, files
+
+
+def _join(directory: str, name: str) -> str:
+    """str(Path(directory) / name), without pathlib, for a directory already spelled as a Path would."""
+    if os.sep != "/":
+        return str(Path(directory) / name)
+    if directory == ".":
+        return name
+    return directory + name if directory.endswith("/") else directory + "/" + name
 
 
 def _gitignore(directory: Path):

@@ -11,13 +11,11 @@ Text formats mark a finding `[*]` when `--fix` would fix it (`--unsafe-fixes` co
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from xml.etree import ElementTree
 
 import click
 
@@ -278,6 +276,8 @@ GITLAB_SEVERITIES = {"error": "major", "warning": "minor", "info": "info"}
 
 
 def gitlab(results, view: View = View()) -> str:
+    from hashlib import sha256
+
     seen = Counter()
     issues = []
     for r in results:
@@ -286,7 +286,7 @@ def gitlab(results, view: View = View()) -> str:
         issues.append({
             "description": f"{r.code} {r.message}",
             "check_name": f"{r.code} {r.name}",
-            "fingerprint": hashlib.sha256(f"{key}\0{seen[key]}".encode()).hexdigest(),
+            "fingerprint": sha256(f"{key}\0{seen[key]}".encode()).hexdigest(),
             "severity": GITLAB_SEVERITIES.get(r.level, "major"),
             "location": {"path": Path(r.filename).as_posix(), "lines": {"begin": r.location.row}},
         })
@@ -296,6 +296,8 @@ def gitlab(results, view: View = View()) -> str:
 # -- junit ------------------------------------------------------------------------------------------
 
 def junit(results, view: View = View()) -> str:
+    from xml.etree import ElementTree
+
     suites = ElementTree.Element("testsuites", name="actlint", tests=str(max(len(results), 1)),
                                  failures=str(len(results)))
     by_file = {}

@@ -87,11 +87,11 @@ def lint_paths(paths, selection: Selection = Selection(None), configs: Optional[
     from actlint.parallel import lint_many
 
     configs = configs or Configs(isolated=True)
-    found = discover(paths, lambda p, is_dir: configs.for_path(p).excluded(p, is_dir), force_exclude)
+    found = discover(paths, lambda p, is_dir: configs.for_path(p, is_dir).excluded(p, is_dir), force_exclude)
     run = Run(files=len(found.files), missing=found.missing)
     overlay = overlay or {}
     linter = _Linter(configs, selection, overlay)
-    contents = {path: linter.source(path, overlay.get(os.path.realpath(path)) or read_file(path))
+    contents = {path: linter.source(path, overlay and overlay.get(os.path.realpath(path)) or read_file(path))
                 for path in found.files}
     sources = [(p, data) for p, data in contents.items() if isinstance(data, bytes)]
     finished = iter(range(1, run.files + 1))

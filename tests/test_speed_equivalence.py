@@ -1,0 +1,83 @@
+"""The fast paths of issue 8 give the same answers as the slow, obvious code they replaced."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pathspec
+from hypothesis import given
+from hypothesis import strategies as st
+
+from actlint.config import DEFAULT_EXCLUDE, Settings, _matcher, _relative
+from actlint.discovery import discover
+
+NAMES = ["build", "dist", ".git", "src", "pkg.egg-info", ".egg-info", "egg-info", "x.egg-infox", "node_modules",
+         "site-packages", "a", "build.py", "venv", ".venv", "my-lib_1.0", "__pycache__", "train.py"]
+PATTERN_SETS = [DEFAULT_EXCLUDE, ("build/",), ("*.egg-info/", "src/"), DEFAULT_EXCLUDE + ("my-lib_1.0/", "*.py/")]
+
+
+@given(st.sampled_from(PATTERN_SETS), st.lists(st.sampled_from(NAMES), min_size=1, max_size=5), st.booleans())
+def test_folder_name_patterns_match_like_pathspec(patterns, parts, is_dir):
+    relative = "/".join(parts) + ("/" if is_dir else "")
+    assert _matcher(patterns)(relative) == pathspec.GitIgnoreSpec.from_lines(patterns).match_file(relative)
+
+
+def test_other_patterns_still_go_to_pathspec():
+    match = _matcher(("/build/", "*.log", "!keep/"))
+    assert match("build/") and not match("a/build/") and match("a/x.log")
+
+
+@given(st.sampled_from(["/", "/work", "/work/proj", "/work/proj/"]),
+       st.sampled_from(["/work/proj/a.py", "/work/proj", "/work/projx/a.py", "/", "/work/proj/sub/../b.py", "rel.py"]))
+def test_relative_paths_match_pathlib(root, path):
+    absolute = Path(os.path.abspath(path))
+    try:
+        expected = absolute.relative_to(Path(root)).as_posix()
+    except ValueError:
+        expected = absolute.relative_to(absolute.anchor).as_posix()
+    got = _relative(path, Path(root))
+    assert got == expected or {got, expected} <= {"", "."}
+
+
+def _reference_walk(root: Path, excluded):
+    """discovery._walk as it was before issue 8 (os.walk and Paths)."""
+    from actlint.discovery import _gitignore, _ignored
+
+    if excluded(root, True):
+        excluded = Settings(root=Path(os.path.abspath(root))).excluded
+    ignores = []
+    for directory, dirnames, filenames in os.walk(root):
+        here = Path(directory)
+        spec = _gitignore(here)
+        if spec is not None:
+            ignores.append((here, spec))
+        dirnames[:] = sorted(
+            d for d in dirnames
+            if not excluded(here / d, True) and not (here / d / "pyvenv.cfg").exists()
+            and not _ignored(here / d, ignores, is_dir=True)
+        )
+        for name in sorted(filenames):
+            path = here / name
+            if name.endswith((".py", ".ipynb")) and not excluded(path, False) and not _ignored(path, ignores, False):
+                yield str(path)
+
+
+def test_discovery_finds_what_os_walk_found(tmp_path, monkeypatch):
+    tree = tmp_path / "proj"
+    for name in ["a.py", "b.ipynb", "c.txt", "sub/d.py", "sub/build/e.py", "sub/deep/f.py", "env/g.py",
+                 "env/pyvenv.cfg", "logs/h.py", "keep/i.py", "x.egg-info/j.py", "Z/k.py", "sub/.hidden/l.py"]:
+        (tree / name).parent.mkdir(parents=True, exist_ok=True)
+        (tree / name).write_text("import torch\n")
+    (tree / ".gitignore").write_text("logs/\n*.skip.py\n")
+    (tree / "sub" / ".gitignore").write_text("deep/\n")
+    (tree / "m.skip.py").write_text("")
+    (tree / "link").symlink_to(tree / "sub", target_is_directory=True)
+    (tree / "n.py").symlink_to(tree / "a.py")
+    (tree / "broken.py").symlink_to(tree / "missing.py")
+    settings = Settings(root=tmp_path)
+    for root in (tree, tree / "sub", tree / "sub" / "build"):
+        assert discover([str(root)], settings.excluded).files == list(_reference_walk(root, settings.excluded))
+    monkeypatch.chdir(tree)
+    assert discover(["."], settings.excluded).files == list(_reference_walk(Path("."), settings.excluded))
+    assert "a.py" in discover(["."], settings.excluded).files
