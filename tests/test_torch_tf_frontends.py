@@ -140,3 +140,26 @@ def test_local_findings_carry_facts_for_the_numeric_core():
     """).local
     assert finding.code == "ACT501"
     assert dict(finding.facts)["activation"] == "softmax"
+
+
+def test_argparse_defaults_are_the_values_a_plain_run_uses():
+    from actlint.frontends.cli_args import ArgparseFrontend
+    from actlint.frontends.interp import Interpreter
+
+    source = textwrap.dedent("""
+        import argparse
+        parser = argparse.ArgumentParser()
+        group = parser.add_argument_group("model")
+        group.add_argument("--num-classes", type=int, default="12")
+        parser.add_argument("-l", "--loss", dest="loss_name", default="bce")
+        parser.add_argument("--no-aug", action="store_true")
+        parser.add_argument("--lr", type=float)
+        parser.add_argument("data_dir")
+        parser.add_argument("--head", default="softmax")
+        parser.set_defaults(head="sigmoid")
+        args, _ = parser.parse_known_args()
+        seen = (args.num_classes, args.loss_name, args.no_aug, args.lr, args.data_dir, args.head, args.other)
+    """)
+    seen = Interpreter("t.py", cst.parse_module(source), [ArgparseFrontend()], None).run().vars["seen"]
+    values = [getattr(v, "value", v) for v in seen.items]
+    assert values == [12, "bce", False, None, None, "sigmoid", None]

@@ -10,6 +10,7 @@ from actlint.facts import FileFacts
 
 
 def registry() -> list:
+    from actlint.frontends.cli_args import ArgparseFrontend
     from actlint.frontends.data import DataFrontend
     from actlint.frontends.keras import KerasFrontend
     from actlint.frontends.tfnn import TfNNFrontend
@@ -17,7 +18,7 @@ def registry() -> list:
 
     # Torch and tf.nn first: they answer only for their own names and values (torch layers,
     # tensors' methods, losses called on tensors), which Keras would otherwise fold as its own.
-    return [TfNNFrontend(), TorchFrontend(), KerasFrontend(), DataFrontend()]
+    return [TfNNFrontend(), TorchFrontend(), KerasFrontend(), DataFrontend(), ArgparseFrontend()]
 
 
 def analyze_module(path: str, module, project=None) -> FileFacts:

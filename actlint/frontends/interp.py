@@ -140,6 +140,7 @@ class Frame:
     def __init__(self, env: Env, self_value=None, func=None):
         self.env = env
         self.returns: list = []
+        self.exited = False  # a return or raise was reached on every path so far: the rest does not run
         self.self_value = self_value
         self.func = func  # the FunctionDef being run, for context (method names)
 
@@ -220,6 +221,8 @@ class Interpreter:
 
     def exec_block(self, body, frame: Frame) -> None:
         for stmt in body:
+            if frame.exited:
+                return
             self.exec_stmt(stmt, frame)
 
     def exec_stmt(self, stmt, frame: Frame) -> None:
@@ -241,8 +244,10 @@ class Interpreter:
             self.exec_block(_body(stmt.body), frame)
             if stmt.orelse is not None:
                 self.exec_block(_body(stmt.orelse.body), frame)
-            if stmt.finalbody is not None:
+            if stmt.finalbody is not None:  # runs whether or not the body returned
+                exited, frame.exited = frame.exited, False
                 self.exec_block(_body(stmt.finalbody.body), frame)
+                frame.exited = exited or frame.exited
         elif isinstance(stmt, cst.FunctionDef):
             frame.env.vars[stmt.name.value] = Function(stmt, frame.env)
         elif isinstance(stmt, cst.ClassDef):
@@ -266,6 +271,9 @@ class Interpreter:
         elif isinstance(small, cst.Return):
             value = self.eval(small.value, frame) if small.value is not None else Const(None)
             frame.returns.append(value)
+            frame.exited = True
+        elif isinstance(small, cst.Raise):
+            frame.exited = True
         elif isinstance(small, cst.Import):
             for alias in small.names:
                 self.bind_import(alias, dotted(alias.name), frame, from_import=False)
@@ -333,16 +341,17 @@ class Interpreter:
         saved = frame.env
         frame.env = saved.copy()
         self.exec_block(_body(stmt.body), frame)
-        taken = frame.env
-        frame.env = saved.copy()
+        taken, taken_exits = frame.env, frame.exited
+        frame.env, frame.exited = saved.copy(), False
         if isinstance(orelse, cst.If):
             self.exec_if(orelse, frame)
         elif orelse is not None:
             self.exec_block(_body(orelse.body), frame)
-        other = frame.env
-        if _ends_in_exit(stmt.body):
+        other, other_exits = frame.env, frame.exited
+        frame.exited = taken_exits and other_exits  # the rest runs unless every branch returned or raised
+        if taken_exits or _ends_in_exit(stmt.body):
             taken = other
-        elif orelse is not None and not isinstance(orelse, cst.If) and _ends_in_exit(orelse.body):
+        elif other_exits or (orelse is not None and not isinstance(orelse, cst.If) and _ends_in_exit(orelse.body)):
             other = taken
         taken.merge(other)
         saved.vars = taken.vars
@@ -355,8 +364,10 @@ class Interpreter:
         else:
             self.eval(stmt.test, frame)
         self.exec_block(_body(stmt.body), frame)
+        frame.exited = False  # the body may run zero times
         if stmt.orelse is not None:
             self.exec_block(_body(stmt.orelse.body), frame)
+            frame.exited = False
 
     def element_of(self, iterable):
         for frontend in self.frontends:
