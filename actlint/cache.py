@@ -53,8 +53,23 @@ class Cache:
         return [_result(item) for item in entry["results"]]
 
     def put(self, key: str, results: list, deps: dict) -> None:
-        folder = self.folder / key[:2]
-        entry = {"deps": deps, "results": [_plain(r) for r in results]}
+        self._write(self.folder / key[:2], key, {"deps": deps, "results": [_plain(r) for r in results]})
+
+    def verification(self, code: str, facts: tuple, compute):
+        """`compute()` (the numeric core's verdict on a finding), remembered per code and facts: the
+        verdict is a pure function of them and of actlint's code (in the salt), and computing it
+        needs numpy (~0.1 s to import), which a run whose verdicts are all remembered never imports."""
+        key = digest((self.salt + json.dumps([code, sorted(facts, key=repr)], default=repr)).encode())
+        path = self.folder / "verified" / key
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))["verification"]
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        value = compute()
+        self._write(path.parent, key, {"verification": value})
+        return value
+
+    def _write(self, folder: Path, name: str, entry: dict) -> None:
         try:
             folder.mkdir(parents=True, exist_ok=True)
             _ignore_in_git(self.folder.parent)
@@ -63,7 +78,7 @@ class Cache:
             handle, temp = mkstemp(dir=folder, prefix=".tmp")
             with os.fdopen(handle, "w", encoding="utf-8") as out:
                 json.dump(entry, out)
-            os.replace(temp, folder / key)
+            os.replace(temp, folder / name)
         except OSError:
             pass  # a cache that cannot be written is only slower
 

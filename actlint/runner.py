@@ -101,7 +101,7 @@ def lint_paths(paths, selection: Selection = Selection(None), configs: Optional[
         run.results.extend(linter.lint(path, contents[path]))
         if tick and not isinstance(contents[path], bytes):
             tick(path)
-    return _finished(run, linter)
+    return _finished(run, linter, cache)
 
 
 def lint_stdin(data: bytes, filename: Optional[str], selection: Selection = Selection(None),
@@ -201,23 +201,27 @@ def _decoded(data: bytes) -> str:
         return data.decode("utf-8", errors="replace")
 
 
-def _finished(run: Run, linter: _Linter) -> Run:
+def _finished(run: Run, linter: _Linter, cache=None) -> Run:
     unique = {}  # one bug seen from two files: keep the sighting that names the most ends
     for r in run.results:
         key = (r.code, r.filename, r.location)
         if key not in unique or len(r.related) > len(unique[key].related):
             unique[key] = r
     kept = [r for r in unique.values() if not linter.suppressed(r)]
-    run.results = [verified(r) for r in sorted(kept, key=Result.sort_key)]
+    run.results = [verified(r, cache) for r in sorted(kept, key=Result.sort_key)]
     shown = {r.filename for r in run.results} | {rel.filename for r in run.results for rel in r.related}
     run.sources = {name: linter.lines(name) for name in sorted(shown) if os.path.isfile(name) or name in linter.texts}
     return run
 
 
-def verified(result: Result) -> Result:
-    """Attach the numeric core's verification to a finding."""
+def verified(result: Result, cache=None) -> Result:
+    """Attach the numeric core's verification to a finding (remembered in the cache, when given)."""
     if result.is_diagnostic:
         return result
-    from actlint.verification import verify
 
-    return replace(result, verification=verify(result.code, dict(result.facts)))
+    def compute():
+        from actlint.verification import verify
+
+        return verify(result.code, dict(result.facts))
+
+    return replace(result, verification=cache.verification(result.code, result.facts, compute) if cache else compute())

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pathspec
@@ -81,3 +85,28 @@ def test_discovery_finds_what_os_walk_found(tmp_path, monkeypatch):
     monkeypatch.chdir(tree)
     assert discover(["."], settings.excluded).files == list(_reference_walk(Path("."), settings.excluded))
     assert "a.py" in discover(["."], settings.excluded).files
+
+
+def test_remembered_verifications_equal_computed_ones_and_skip_numpy(tmp_path):
+    shutil.copytree(Path(__file__).resolve().parent.parent / "fixtures" / "keras", tmp_path / "keras")
+    (tmp_path / "pyproject.toml").write_text("")
+    script = (
+        "import json, sys; from pathlib import Path; from actlint.cache import Cache; from actlint.runner import lint_paths\n"
+        "cache = Cache(Path(sys.argv[1])) if sys.argv[2] == 'cache' else None\n"
+        "run = lint_paths([sys.argv[1] + '/keras'], cache=cache)\n"
+        "print(json.dumps(['numpy' in sys.modules, [r.verification for r in run.results]]))\n"
+    )
+
+    def lint(mode):
+        out = subprocess.run([sys.executable, "-c", script, str(tmp_path), mode], capture_output=True, text=True,
+                             check=True).stdout
+        return json.loads(out)
+
+    numpy_cold, computed = lint("none")
+    numpy_first, first = lint("cache")
+    for entry in (tmp_path / ".actlint_cache").rglob("*"):  # keep the remembered verdicts, drop the results
+        if entry.is_file() and entry.parent.name != "verified" and entry.name != ".gitignore":
+            entry.unlink()
+    numpy_warm, remembered = lint("cache")
+    assert computed == first == remembered and len(computed) > 50 and any(v for v in computed)
+    assert numpy_cold and numpy_first and not numpy_warm
