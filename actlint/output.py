@@ -84,17 +84,19 @@ def _full_one(r, view: View) -> str:
     lines = [head]
     source = view.sources.get(r.filename, {})
     end = r.end_location.column if r.end_location.row == r.location.row else None
+    width = max(len(str(where.row)) for where in [r.location] + [rel.location for rel in r.related])
     if not r.is_diagnostic or r.code == "ACT001":  # a syntax error has a line worth showing
-        lines += _snippet(source, r.location, end, r.code, paint, colour)
+        lines += _snippet(source, r.location, end, r.code, paint, colour, width)
     for rel in r.related:
         lines.append(f"  {paint(':::', fg='cyan')} {rel.message} at {_where(rel.filename, rel.location)}")
         rel_source = view.sources.get(rel.filename, {})
-        lines += _snippet(rel_source, rel.location, None, rel.message, paint, "cyan")
+        lines += _snippet(rel_source, rel.location, None, rel.message, paint, "cyan", width)
     lines += [f"  = {detail}" for detail in _details(r)[len(r.related):]]
     return "\n".join(lines)
 
 
-def _snippet(source: dict, where, end_column, label: str, paint, colour) -> list:
+def _snippet(source: dict, where, end_column, label: str, paint, colour, width: int) -> list:
+    """The line and a caret under the span; the gutter is as wide as the finding's widest row number."""
     rows = source.get(where.cell)
     if not rows or not 0 < where.row <= len(rows):
         return []
@@ -102,9 +104,9 @@ def _snippet(source: dict, where, end_column, label: str, paint, colour) -> list
     start = min(where.column - 1, len(line))
     stop = _span_end(line, start, end_column)
     pad = re.sub(r"[^\t]", " ", line[:start])  # keep tabs so the caret lines up
-    gutter = " " * len(str(where.row))
+    gutter = " " * width
     marks = paint("^" * max(stop - start, 1) + " " + label, fg=colour, bold=True)
-    return [f"{gutter} |", f"{where.row} | {line}", f"{gutter} | {pad}{marks}"]
+    return [f"{gutter} |", f"{where.row:>{width}} | {line}", f"{gutter} | {pad}{marks}"]
 
 
 def _span_end(line: str, start: int, end_column) -> int:

@@ -51,6 +51,7 @@ small.py:6:5: ACT201 [*] softmax over a single unit always outputs 1.0, so the m
   = fix: use sigmoid for one binary output, or 2 units with softmax
 """ in result.stdout
     assert "17 | model.compile(" in result.stdout and "\x1b[" not in result.stdout
+    assert "\n   |\n 8 | (x_train, y_train)" in result.stdout  # one gutter width per finding: rows 17 and 8
 
 
 def test_full_is_the_default_in_a_terminal_and_concise_otherwise(model, monkeypatch):
