@@ -92,11 +92,13 @@ class Session:
 
     def __init__(self, overlay: Optional[dict] = None):
         self.parsed: dict = {}  # resolved path -> libcst.Module, or None when it does not parse
+        self.imported: set = set()  # resolved paths some analysis imported: their trees are kept
         self.overlay = overlay or {}  # resolved path -> bytes to use instead of the file's (fixes not yet written)
         self._project = None
 
     def parse_path(self, path: str):
         key = os.path.realpath(path)
+        self.imported.add(key)
         if key not in self.parsed:
             try:
                 with open(key, "rb") as handle:
@@ -111,6 +113,13 @@ class Session:
         if self.parsed.get(key) is None:
             self.parsed[key] = _parse(path, data, report)
         return self.parsed[key]
+
+    def release(self, path: str) -> None:
+        """Forget a linted file's tree unless some analysis imported it: a worker's memory stays
+        near one file's, not the sum of every file it linted."""
+        key = os.path.realpath(path)
+        if key not in self.imported:
+            self.parsed.pop(key, None)
 
     def dependencies(self) -> dict:
         """Content digests of the project files the last analysis imported."""
@@ -153,6 +162,8 @@ def lint_source(path: str, data: bytes, session: Optional[Session] = None) -> Fi
         if os.environ.get("ACTLINT_DEBUG"):
             raise
         report.results.append(diagnostic("ACT003", path, f"internal error: {type(error).__name__}: {error}"))
+    finally:
+        session.release(path)
     return report
 
 
@@ -250,13 +261,11 @@ def _node_key(site):
 
 def _locate(findings: list) -> list[Result]:
     """Rows and columns, computed once per file that has a finding's end in it."""
-    from libcst.metadata import MetadataWrapper, PositionProvider
-
     tables = {}
 
     def span(site):
         if id(site.module) not in tables:
-            tables[id(site.module)] = MetadataWrapper(site.module, unsafe_skip_copy=True).resolve(PositionProvider)
+            tables[id(site.module)] = _positions(site.module)
         return _span(tables[id(site.module)], site)
 
     results = []
@@ -270,6 +279,15 @@ def _locate(findings: list) -> list[Result]:
             _fix_dict(fix, finding.site.path, span), fix_plan=fix,
         ))
     return results
+
+
+def _positions(module) -> dict:
+    """libcst's PositionProvider table for a module. `MetadataWrapper.resolve` would also walk the
+    whole tree once more for batchable providers even when there are none (as costly as the
+    positions themselves), so the provider runs on its own here: the same table, half the time."""
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    return PositionProvider()._gen(MetadataWrapper(module, unsafe_skip_copy=True))
 
 
 def _fix_dict(fix, filename: str, span):
