@@ -38,18 +38,19 @@ class Project:
 
     def locate(self, importer: str, module: str, level: int) -> Optional[str]:
         start = Path(importer).resolve().parent
-        key = (start, module, level)
+        absolute = os.path.isabs(importer)  # shown as the importer is: one file, one spelling
+        key = (start, module, level, absolute)
         if key not in self.found:
-            self.found[key] = self._search(start, module, level)
+            self.found[key] = self._search(start, module, level, absolute)
         return self.found[key]
 
-    def _search(self, start: Path, module: str, level: int) -> Optional[str]:
+    def _search(self, start: Path, module: str, level: int, absolute: bool = False) -> Optional[str]:
         parts = [p for p in module.split(".") if p]
         for root in _roots(start, level):
             base = root.joinpath(*parts)
             for candidate in ((base.with_suffix(".py"),) if parts else ()) + (base / "__init__.py",):
                 if candidate.is_file() and candidate.stat().st_size <= MAX_BYTES:
-                    return None if _another_installed_package(candidate, start) else _display(candidate)
+                    return None if _another_installed_package(candidate, start) else _display(candidate, absolute)
         return None
 
     # -- what it defines -------------------------------------------------------------
@@ -101,8 +102,12 @@ def _another_installed_package(candidate: Path, start: Path) -> bool:
     return top.parent.name in ("site-packages", "dist-packages") and top not in candidate.parents
 
 
-def _display(path: Path) -> str:
-    """Paths under the working directory are shown relative to it, as the linted files are."""
+def _display(path: Path, absolute: bool = False) -> str:
+    """Spelled as the linted files are: absolute when the importer was named by an absolute path
+    (else a finding in the module would show twice, once under each spelling), else relative to
+    the working directory when under it."""
+    if absolute:
+        return path.as_posix()
     relative = os.path.relpath(path)
     return path.as_posix() if relative.startswith("..") else relative
 
