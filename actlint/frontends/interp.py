@@ -180,6 +180,7 @@ class Interpreter:
         self.instances: dict = {}  # ClassDef node -> [Instance]
         self.stack: list[Frame] = []
         self.state: dict = {}  # per-frontend records
+        self.grad_off = 0  # inside `with torch.no_grad():` or a @torch.no_grad() function: no loss trains here
 
     # -- entry -------------------------------------------------------------
 
@@ -239,7 +240,12 @@ class Interpreter:
                 value = self.eval(item.item, frame)
                 if item.asname is not None:
                     self.assign(item.asname.name, value, frame)
-            self.exec_block(_body(stmt.body), frame)
+            off = any(_disables_grad(item.item) for item in stmt.items)
+            self.grad_off += off
+            try:
+                self.exec_block(_body(stmt.body), frame)
+            finally:
+                self.grad_off -= off
         elif isinstance(stmt, cst.Try):
             self.exec_block(_body(stmt.body), frame)
             if stmt.orelse is not None:
@@ -672,11 +678,14 @@ class Interpreter:
         frame = Frame(env, receiver, func.node)
         self.stack.append(frame)
         self.depth += 1
+        off = isinstance(func.node, cst.FunctionDef) and any(_disables_grad(d.decorator) for d in func.node.decorators)
+        self.grad_off += off
         try:
             if isinstance(func.node, cst.Lambda):
                 return self.eval(func.node.body, frame)
             self.exec_block(_body(func.node.body), frame)
         finally:
+            self.grad_off -= off
             self.depth -= 1
             self.stack.pop()
         return _merge_returns(frame.returns)
@@ -722,6 +731,16 @@ def _is_recursive(func: Function, stack: list) -> bool:
 
 def _is_dataclass(cls: Class) -> bool:
     return any(dotted(getattr(d.decorator, "func", d.decorator)).endswith("dataclass") for d in cls.node.decorators)
+
+
+GRAD_OFF = ("no_grad", "inference_mode")
+
+
+def _disables_grad(expr) -> bool:
+    """`torch.no_grad()`, `torch.inference_mode()` (as a context or a decorator, called or not)."""
+    expr = expr.func if isinstance(expr, cst.Call) else expr
+    name = dotted(expr) or ""
+    return name.rpartition(".")[2] in GRAD_OFF
 
 
 def _is_static(node) -> bool:

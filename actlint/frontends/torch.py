@@ -251,6 +251,8 @@ class TorchFrontend(Frontend):
         if axis == 0 and is_batched(tensor):
             self.batch_axis(act, tensor.head.units, site)
         head = tensor.head if tensor is not None else torch_head()
+        if act in (SOFTMAX, LOG_SOFTMAX) and not on_units_axis(axis, _rank(tensor)):
+            head = Head(head.activation, None, head.site, None, head.axis, head.framework, head.name)
         return Tensor(head.with_activation(act, site, axis), rank=_rank(tensor))
 
     # -- local findings (ACT202) ----------------------------------------------------------
@@ -288,7 +290,9 @@ class TorchFrontend(Frontend):
         result = self.forward(instance, Args(), interp)
         heads = tuple(t.head if isinstance(t, Tensor) else torch_head() for t in _as_tuple(result))
         instance.model = ModelVal(new_id(), outputs=heads, framework=TORCH, site=interp.site(node) if node else None)
-        for head in heads:
+        # The prediction comes first; what a forward returns beside it (attention weights, hidden
+        # states) is checked only where a loss is given it.
+        for head in heads[:1]:
             self.note(head)
         return None
 
@@ -329,7 +333,10 @@ class TorchFrontend(Frontend):
             return Tensor(layer.head, rank=rank)
         if layer.kind == "activation":
             self.check_module_dim(layer, tensor)
-            return Tensor(torch_head(layer.head.activation, head.units, layer.head.site, head.units_site,
+            units, units_site = head.units, head.units_site
+            if layer.head.activation in (SOFTMAX, LOG_SOFTMAX) and not on_units_axis(layer.head.axis, rank):
+                units, units_site = None, None
+            return Tensor(torch_head(layer.head.activation, units, layer.head.site, units_site,
                                      layer.head.axis), rank=rank)
         if layer.kind in ("identity", "flatten"):
             return Tensor(head, rank=2 if layer.kind == "flatten" else rank)
@@ -546,7 +553,9 @@ def log_of(tensor, node, interp, local: list):
     if not isinstance(tensor, Tensor):
         return None
     act = tensor.head.activation
-    if act in (SOFTMAX, SIGMOID) and not tensor.bounded:
+    # Under no_grad (a Hungarian matcher's cost matrix, an evaluation metric) nothing is trained
+    # on the value: it is no loss, and an inf there is the caller's business.
+    if act in (SOFTMAX, SIGMOID) and not tensor.bounded and not interp.grad_off:
         local.append(Finding(
             "ACT501", interp.site(node),
             f"log of a {act} output is computed by hand: it underflows to log(0) = -inf for confident "
@@ -605,6 +614,15 @@ def tensor_binop(left, right, node):
     if isinstance(node.operator, (cst.Divide, cst.Multiply)) and tensor.head.activation == LINEAR:
         return tensor
     return Tensor(Head(framework=tensor.head.framework), rank=tensor.rank)
+
+
+def on_units_axis(axis, rank) -> bool:
+    """Whether a softmax over `axis` runs along the units a linear layer gave (the last axis).
+    Known not to only when the rank is known: dim=1 on a 3-D (batch, steps, 1) tensor is an
+    attention over the steps, not a softmax over one unit."""
+    if axis is None or rank is None or axis == -1:
+        return True
+    return axis % rank == rank - 1 if rank > 0 else True
 
 
 def _implicit(args: Args, index: int) -> bool:
