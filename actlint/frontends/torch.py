@@ -170,6 +170,8 @@ class TorchFrontend(Frontend):
             return self.module(name.rsplit(".", 1)[-1], args, node, interp)
         if _is_pretrained_factory(name):
             return self.pretrained(args, node, interp)
+        if hf_classifier_rank(name) is not None:
+            return self.hf_classifier(name, args, node, interp)
         return self.data_call(name, args, node, interp)
 
     def module(self, last, args, node, interp):
@@ -220,6 +222,15 @@ class TorchFrontend(Frontend):
             return ModelVal(new_id(), (Layer("other", torch_head(), site),), framework=TORCH, site=site)
         classifier = Layer("dense", torch_head(LINEAR, units, site, site), site)
         return ModelVal(new_id(), (classifier,), framework=TORCH, site=site, outputs=None)
+
+    def hf_classifier(self, name, args, node, interp) -> ModelVal:
+        """transformers' *ForSequenceClassification (and image, audio, token classification):
+        called, it gives an output whose `.logits` are raw scores, num_labels of them."""
+        site = interp.site(node)
+        units = const_int(args.get(None, "num_labels")) if name.endswith("from_pretrained") else None
+        head = torch_head(LINEAR, units, site, site if units is not None else None)
+        layer = Layer("hf_classifier", head, site, inner=hf_classifier_rank(name))
+        return ModelVal(new_id(), (layer,), framework=TORCH, site=site, outputs=None)
 
     # A pretrained model is seen as its classifier: `model.fc`, `model.classifier` are that
     # classifier, and assigning to them (or to `model.classifier[6]`) replaces it.
@@ -340,6 +351,8 @@ class TorchFrontend(Frontend):
                                      layer.head.axis), rank=rank)
         if layer.kind in ("identity", "flatten"):
             return Tensor(head, rank=2 if layer.kind == "flatten" else rank)
+        if layer.kind == "hf_classifier":  # a ModelOutput: .logits, ["logits"], .get("logits")
+            return Obj("hf_output", (("logits", Tensor(layer.head, rank=layer.inner)),))
         return Tensor(torch_head())
 
     def check_module_dim(self, layer, tensor):
@@ -425,6 +438,9 @@ class TorchFrontend(Frontend):
         return None
 
     def subscript(self, value, indexes, node, interp):
+        if isinstance(value, Obj) and value.kind == "hf_output":  # outputs["logits"]; outputs[0] may be the loss
+            key = indexes[0].value if len(indexes) == 1 and isinstance(indexes[0], Const) else None
+            return value.get(key) if isinstance(key, str) else None
         if isinstance(value, Tensor):
             return value if not _indexes_a_sample(indexes) else Tensor(torch_head(), rank=_minus_one(value.rank))
         if isinstance(value, TargetVal) and _is_column(indexes, node):
@@ -434,6 +450,8 @@ class TorchFrontend(Frontend):
     def attribute(self, owner, name, node, interp):
         if isinstance(owner, ModelVal) and _is_torch(owner) and name in CLASSIFIER_ATTRIBUTES:
             return ModelVal(new_id(), owner.layers[-1:], framework=TORCH, site=owner.site)
+        if isinstance(owner, Obj) and owner.kind == "hf_output":
+            return owner.get(name)
         if isinstance(owner, Seq) and len(owner.items) == 2 and name in ("values", "indices"):  # torch.return_types
             return owner.items[0 if name == "values" else 1]
         return NOT_HANDLED
@@ -518,6 +536,8 @@ class TorchFrontend(Frontend):
             return self.encoded_method(receiver, name, args, node, interp)
         if receiver.kind in ("index_columns", "vector") and name in TENSOR_PASS_THROUGH:
             return receiver
+        if receiver.kind == "hf_output" and name == "get" and isinstance(args.get(0), Const):
+            return receiver.get(args.get(0).value)
         if receiver.kind == "zeros" and name in ("scatter_", "scatter"):
             return self.scatter(receiver, args, node, interp)
         return NOT_HANDLED
@@ -638,6 +658,22 @@ def _is_module_class(name: str) -> bool:
     """`torch.nn.Linear`, `torch.nn.modules.loss.BCELoss`: a module class, not a function or a helper."""
     module, _, last = name.rpartition(".")
     return (module == "torch.nn" or module.startswith("torch.nn.modules")) and last[:1].isupper()
+
+
+HF_CLASSIFIER_HEADS = {"ForSequenceClassification": 2, "ForImageClassification": 2, "ForAudioClassification": 2,
+                       "ForMultipleChoice": 2, "ForTokenClassification": 3}
+
+
+def hf_classifier_rank(name: str):
+    """The rank of the logits of a transformers (PyTorch) classification model built by `name`
+    (the class, or its from_pretrained/from_config), else None. TF and Flax classes are not torch."""
+    parts = name.split(".")
+    if parts[0] != "transformers" or len(parts) < 2:
+        return None
+    cls = parts[-2] if parts[-1] in ("from_pretrained", "from_config") else parts[-1]
+    if cls.startswith(("TF", "Flax")) or not cls[:1].isupper():
+        return None
+    return next((rank for suffix, rank in HF_CLASSIFIER_HEADS.items() if cls.endswith(suffix)), None)
 
 
 def _is_pretrained_factory(name: str) -> bool:
