@@ -21,9 +21,21 @@ LOSS_ASSIGNMENT = re.compile(rb"(?:\bloss|criterion)\w*\s*=")
 
 def worth_parsing(data: bytes) -> bool:
     """The byte prefilter: plain substring searches first (memchr-fast), the regex only after "loss"."""
+    if data[:2] in _WIDE_BOMS and _wide_encoding(data):  # UTF-16 or 32: read the text, then say why Python cannot
+        data = data.decode(_wide_encoding(data), errors="replace").encode("utf-8")
     if any(token in data for token in FRAMEWORK_TOKENS):
         return True
     return (b"loss" in data or b"criterion" in data) and LOSS_ASSIGNMENT.search(data) is not None
+
+
+_WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00")
+
+
+def _wide_encoding(data: bytes):
+    """UTF-16 or UTF-32 when the bytes start with one of their byte order marks, else None."""
+    if data[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"):
+        return "utf-32"
+    return "utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else None
 
 
 @dataclass(frozen=True)
@@ -156,15 +168,40 @@ def lint_source(path: str, data: bytes, session: Optional[Session] = None) -> Fi
             session.project.touched.clear()
             report.results.extend(_analyze(path, module, session.project))
             report.deps = session.dependencies()
-    except RecursionError:
-        report.results.append(diagnostic("ACT004", path, "skipped: the code is nested too deeply to analyze"))
-    except Exception as error:  # an actlint bug: report it, keep linting the other files
-        if os.environ.get("ACTLINT_DEBUG"):
+    except Exception as error:  # a resource limit, or an actlint bug: report it, keep linting the other files
+        reason = _skip_reason(error)
+        if reason is None and os.environ.get("ACTLINT_DEBUG"):
             raise
-        report.results.append(diagnostic("ACT003", path, f"internal error: {type(error).__name__}: {error}"))
+        report.results.append(diagnostic("ACT004", path, reason) if reason else
+                              diagnostic("ACT003", path, f"internal error: {_describe(error)}"))
     finally:
         session.release(path)
     return report
+
+
+TOO_DEEP = "skipped: the code is nested too deeply to analyze"
+
+
+def _skip_reason(error: BaseException) -> Optional[str]:
+    """Why a file is skipped rather than an internal error: a recursion limit, also when libcst's
+    code generation re-raises it as another exception."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, RecursionError):
+            return TOO_DEEP
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return None
+
+
+def _describe(error: BaseException) -> str:
+    """One short line: some exceptions carry whole syntax trees, whose repr can itself overflow."""
+    try:
+        text = str(error)
+    except Exception:
+        text = ""
+    text = text.splitlines()[0] if text.strip() else ""
+    return f"{type(error).__name__}: {text[:200]}" if text else type(error).__name__
 
 
 def _parse(path: str, data: bytes, report: FileReport):
@@ -172,6 +209,11 @@ def _parse(path: str, data: bytes, report: FileReport):
     know; so is deep bracket nesting, which can crash libcst's native parser: CPython refuses it."""
     import libcst as cst
 
+    wide = _wide_encoding(data)
+    if wide:
+        message = f"cannot decode the file: it is {wide.upper()} text; Python reads source as UTF-8 (PEP 263)"
+        report.results.append(diagnostic("ACT002", path, message))
+        return None
     if b"\x00" in data:
         report.results.append(diagnostic("ACT002", path, "not a text file (it contains NUL bytes)"))
         return None
@@ -179,7 +221,7 @@ def _parse(path: str, data: bytes, report: FileReport):
     if problem:
         report.results.append(diagnostic("ACT002", path, f"cannot decode the file: {problem}"))
         return None
-    if _could_crash_libcst(data) and not _python_accepts(path, data, report):
+    if _could_crash_libcst(data) and not _python_accepts(path, data, report, MAX_NESTING):
         return None
     try:
         return cst.parse_module(data)
@@ -194,35 +236,69 @@ def _parse(path: str, data: bytes, report: FileReport):
 
 MAX_BRACKET_DEPTH = 100  # CPython itself stops at 200
 MAX_OPERATORS = 2000  # long operator chains make libcst's parser superlinear, and crash it past ~10,000
+# One expression nested N deep (`a.b.b...`, `f()()...`, `not not ...`, `lambda: lambda: ...`, `a and a and ...`)
+# costs libcst's parser O(N^2) time and crashes it (a native stack overflow) from ~4,000 levels; each level
+# takes at least one of these tokens, so a file with fewer of them cannot be that deep.
+MAX_NESTING_TOKENS = 3000
+MAX_NESTING = 500  # levels of syntax tree libcst is asked to parse; real code stays under ~30
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"()[]{}")
 _NOT_OPERATORS = bytes(b for b in range(256) if b not in b"+-*/%&|^@")
+_NOT_NESTING = bytes(b for b in range(256) if b not in b"+-*/%&|^@~<>.([{")
+_NESTING_WORDS = (b"and", b"or", b"not", b"if", b"lambda", b"await")
 _BRACKET_STEP = {ord("("): 1, ord("["): 1, ord("{"): 1, ord(")"): -1, ord("]"): -1, ord("}"): -1}
 
 
 def _could_crash_libcst(data: bytes) -> bool:
-    """Deep brackets or many operators: then CPython's parser (~0.4x libcst's cost) vouches first.
-    Rough byte counts (strings and comments count too), ~3 ms per MB; true for ~4% of real code."""
+    """Deep brackets, many operators or many nesting tokens: then CPython's parser (~0.1x libcst's
+    cost) vouches first, and its tree is measured. Rough byte counts (strings and comments count
+    too), ~3 ms per MB; true for ~7% of library files (the big ones), for no ML script we have."""
     from itertools import accumulate
 
     if len(data.translate(None, _NOT_OPERATORS)) > MAX_OPERATORS:
         return True
+    if len(data.translate(None, _NOT_NESTING)) + sum(data.count(word) for word in _NESTING_WORDS) > MAX_NESTING_TOKENS:
+        return True
     return max(accumulate(_BRACKET_STEP[b] for b in data.translate(None, _NOT_BRACKETS)), default=0) > MAX_BRACKET_DEPTH
 
 
-def _python_accepts(path: str, data: bytes, report: FileReport) -> bool:
-    """Whether CPython's parser accepts the file; if not, its diagnostic is added to the report."""
+def _python_accepts(path: str, data: bytes, report: FileReport, max_nesting: Optional[int] = None) -> bool:
+    """Whether CPython's parser accepts the file (and, given `max_nesting`, its tree is no deeper);
+    if not, its diagnostic is added to the report."""
     import ast
 
     try:
-        ast.parse(data)
+        tree = ast.parse(data)
     except SyntaxError as error:
         where = (error.lineno or 1, error.offset or 1)
         report.results.append(diagnostic("ACT001", path, f"syntax error: {error.msg}", *where))
         return False
     except (RecursionError, MemoryError):
-        report.results.append(diagnostic("ACT004", path, "skipped: the code is nested too deeply to analyze"))
+        tree = None
+    if tree is None or (max_nesting is not None and _nesting(tree) > max_nesting):
+        report.results.append(diagnostic("ACT004", path, TOO_DEEP))
         return False
     return True
+
+
+def _nesting(tree) -> int:
+    """The depth of a syntax tree as libcst builds it (`a and b and c` nests one level per operator),
+    level by level: ~0.25x the cost of `ast.parse`."""
+    import ast
+
+    depth, level, deepest = 0, [tree], 0
+    while level:
+        below = []
+        for node in level:
+            if type(node) is ast.BoolOp:
+                deepest = max(deepest, depth + len(node.values))
+            for name in node._fields:
+                value = getattr(node, name, None)
+                if isinstance(value, list):
+                    below.extend(v for v in value if isinstance(v, ast.AST))
+                elif isinstance(value, ast.AST):
+                    below.append(value)
+        level, depth = below, depth + 1
+    return max(deepest, depth - 1)
 
 
 def _undecodable(data: bytes):

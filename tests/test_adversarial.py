@@ -1,0 +1,198 @@
+"""Hostile input: whatever a repository holds, actlint gives the bad file one clear one-line diagnostic,
+never a traceback, and still lints every other file of the run.
+
+tests/test_cli.py covers the basic undecodable files (NUL bytes, an unknown `coding:` cookie, invalid
+UTF-8, one file each); here each hostile file sits beside a buggy one in the same run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from actlint.cli import main
+from tests.support import BUGGY
+
+ARGS = ("--output-format", "json", "--no-cache", "-j", "1")
+
+
+def lint(*paths, extra=()):
+    """(exit code, {file name: [(code, message)]}, stderr) of one CLI run."""
+    result = CliRunner().invoke(main, [*ARGS, *extra, *map(str, paths)])
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, _by_file(result.stdout), result.stderr
+
+
+def _by_file(stdout: str) -> dict:
+    found = {}
+    for item in json.loads(stdout or "[]"):
+        found.setdefault(Path(item["filename"]).name, []).append((item["code"], item["message"]))
+    return found
+
+
+def assert_one_diagnostic(found: dict, name: str, code: str, words: str = ""):
+    assert len(found.get(name, [])) == 1, found.get(name)
+    (got, message), = found[name]
+    assert got == code, message
+    assert words in message
+    assert "\n" not in message and len(message) < 300
+
+
+def assert_good_file_linted(found: dict, name: str = "good.py"):
+    assert [code for code, _ in found[name]] == ["ACT201"]
+
+
+@pytest.fixture
+def beside(tmp_path):
+    """A folder with a buggy file in it: a hostile file added beside it must not stop its linting."""
+    (tmp_path / "good.py").write_text(BUGGY)
+    return tmp_path
+
+
+# -- encodings and bytes -------------------------------------------------------------------------
+
+ENCODED = {
+    "bad_utf8.py": (b"import torch\nlabel = '\xe9chec'\n", "ACT002", "cannot decode the file: 'utf-8' codec"),
+    "klingon.py": (b"# -*- coding: klingon -*-\nimport torch\n", "ACT002", "unknown encoding: klingon"),
+    "utf16.py": ("import torch\nmodel = torch.nn.Linear(4, 2)\n".encode("utf-16"), "ACT002", "it is UTF-16 text"),
+    "utf32.py": ("import torch\n".encode("utf-32"), "ACT002", "it is UTF-32 text"),
+    "nul.py": (b"import torch\n\x00x = 1\n", "ACT002", "NUL bytes"),
+    "py2_print.py": (b'import torch\nprint "loss", 0.5\n', "ACT001", "Missing parentheses in call to 'print'"),
+    "py2_backticks.py": (b"import torch\nx = `1`\n", "ACT001", "syntax error"),
+    "py2_octal.py": (b"import torch\nmode = 0777\n", "ACT001", "syntax error"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ENCODED))
+def test_undecodable_and_python2_files(beside, name):
+    data, code, words = ENCODED[name]
+    (beside / name).write_bytes(data)
+    status, found, _ = lint(beside)
+    assert status == 1
+    assert_one_diagnostic(found, name, code, words)
+    assert_good_file_linted(found)
+
+
+def test_utf16_without_framework_names_is_not_worth_a_diagnostic(beside):
+    (beside / "notes.py").write_bytes("print('hello')\n".encode("utf-16"))
+    status, found, _ = lint(beside)
+    assert "notes.py" not in found
+
+
+def test_python2_except_comma_is_python_314_syntax_and_still_linted(beside):
+    """`except E, e:` is Python 2, but also PEP 758 syntax (3.14: catch E or e): libcst parses it, so
+    the file is linted like any other and its bug is found."""
+    (beside / "old.py").write_text(BUGGY + "try:\n    pass\nexcept ValueError, e:\n    pass\n")
+    status, found, _ = lint(beside)
+    assert status == 1
+    assert_good_file_linted(found, "old.py")
+    assert_good_file_linted(found)
+
+
+def test_a_single_one_megabyte_line(beside):
+    (beside / "long_line.py").write_text("import torch\nWEIGHTS = '" + "a" * 1_000_000 + "'\n")
+    status, found, _ = lint(beside)
+    assert status == 1
+    assert "long_line.py" not in found  # linted, nothing wrong with it
+    assert_good_file_linted(found)
+
+
+# -- nesting (recursion) ---------------------------------------------------------------------------
+# Each shape was either refused by CPython, crashed libcst's native parser (a segfault, exit 139) or
+# took it minutes. They run in one subprocess: a crash must fail these tests, not the test session.
+
+N = 10_000
+NESTED = {
+    "parens.py": ("x = " + "(" * N + "1" + ")" * N, "ACT001", "too many nested parentheses"),
+    "negations.py": ("x = " + "-(" * N + "1" + ")" * N, "ACT001", "too many nested parentheses"),
+    "lists.py": ("x = " + "[" * N + "]" * N, "ACT001", "too many nested parentheses"),
+    "unary.py": ("x = " + "-" * N + "1", "ACT004", "nested too deeply"),
+    "not_not.py": ("x = " + "not " * N + "a", "ACT004", "nested too deeply"),
+    "sum_100k.py": ("x = a" + "+a" * 100_000, "ACT004", "nested too deeply"),
+    "and_chain.py": ("x = a" + " and a" * N, "ACT004", "nested too deeply"),
+    "attributes.py": ("x = a" + ".b" * N, "ACT004", "nested too deeply"),
+    "calls.py": ("x = f" + "()" * N, "ACT004", "nested too deeply"),
+    "methods.py": ("x = a" + ".f()" * N, "ACT004", "nested too deeply"),
+    "subscripts.py": ("x = a" + "[0]" * N, "ACT004", "nested too deeply"),
+    "lambdas.py": ("f = " + "lambda: " * N + "1", "ACT004", "nested too deeply"),
+    "conditionals.py": ("x = " + "a if b else " * N + "c", "ACT004", "nested too deeply"),
+    "elifs.py": ("if a:\n    pass\n" + "elif a:\n    pass\n" * 5000, "ACT004", "nested too deeply"),
+    "fluent_lines.py": ("x = (a\n" + "    .b()\n" * 5000 + ")", "ACT004", "nested too deeply"),
+    "and_lines.py": ("x = (a\n" + "    and a\n" * N + ")", "ACT004", "nested too deeply"),
+    "backslashes.py": ("x = a \\\n" + "  .b \\\n" * 5000 + "  .c", "ACT004", "nested too deeply"),
+    "defs.py": ("".join(" " * i + f"def f{i}():\n" for i in range(N)) + " " * N + "pass", "ACT001",
+                "too many levels of indentation"),
+    "ifs.py": ("".join(" " * i + "if a:\n" for i in range(N)) + " " * N + "pass", "ACT001",
+               "too many levels of indentation"),
+    "strings.py": ("x = " + " ".join(['"a"'] * N), "ACT001", "libcst cannot parse"),
+}
+
+
+@pytest.fixture(scope="module")
+def nested_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("nested")
+    (folder / "good.py").write_text(BUGGY)
+    for name, (code, _, _) in NESTED.items():
+        (folder / name).write_text("import torch\n" + code + "\n")
+    done = subprocess.run([sys.executable, "-m", "actlint", *ARGS, str(folder)], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "ACTLINT_DEBUG": ""})
+    return done
+
+
+def test_nested_run_survives(nested_run):
+    assert nested_run.returncode == 1, nested_run.stderr[-2000:]
+    assert "Traceback" not in nested_run.stderr
+    assert_good_file_linted(_by_file(nested_run.stdout))
+
+
+@pytest.mark.parametrize("name", sorted(NESTED))
+def test_deep_nesting_is_one_diagnostic(nested_run, name):
+    _, code, words = NESTED[name]
+    assert_one_diagnostic(_by_file(nested_run.stdout), name, code, words)
+
+
+def test_nesting_just_under_the_limits_is_linted(beside):
+    """Deep but legal: brackets 99 deep, 99 indented blocks, a 300-level chain. Linted, no diagnostic."""
+    (beside / "deep_ok.py").write_text(
+        "import torch\n"
+        + "x = " + "[" * 99 + "]" * 99 + "\n"
+        + "".join("    " * i + "if a:\n" for i in range(99)) + "    " * 99 + "pass\n"
+        + "y = a" + ".b" * 300 + "\n"
+    )
+    status, found, _ = lint(beside)
+    assert "deep_ok.py" not in found
+    assert_good_file_linted(found)
+
+
+def test_recursion_inside_the_analysis_is_a_skip_not_an_internal_error(beside):
+    """A 490-deep elif chain passes the parser guard, then overflows libcst's recursive code generation
+    (positions for the findings), which re-raises the RecursionError as a KeyError chain."""
+    body = "import torch.nn as nn\nif a:\n    pass\n" + "elif a:\n    act = nn.Softmax()\n" * 490
+    (beside / "elifs.py").write_text(body)
+    status, found, _ = lint(beside)
+    assert status == 1
+    assert_one_diagnostic(found, "elifs.py", "ACT004", "nested too deeply")
+    assert_good_file_linted(found)
+
+
+def test_internal_error_message_is_one_short_line_even_when_str_fails(beside, monkeypatch):
+    import actlint.frontends as frontends
+
+    class Unprintable(Exception):
+        def __str__(self):
+            raise RecursionError("repr of a huge tree")
+
+    def explode(*args):
+        raise Unprintable()
+
+    monkeypatch.setattr(frontends, "analyze_module", explode)
+    status, found, _ = lint(beside)
+    assert status == 2
+    assert found["good.py"] == [("ACT003", "internal error: Unprintable")]
