@@ -194,6 +194,8 @@ def _layer_with_activation(layer: cst.Call, index: Optional[int], new: str) -> c
     elif isinstance(value, cst.Attribute) and value.attr.value in (SOFTMAX, SIGMOID) and new != LINEAR \
             and last_name(value.value) in ("activations", "nn"):
         new_value = value.with_deep_changes(value.attr, value=new)
+    elif isinstance(value, cst.Name):  # a parameter or variable: a literal here would change every model built
+        raise Unfixable("the activation is a variable")
     else:
         new_value = cst.SimpleString(f'"{new}"')
     return layer.with_deep_changes(given, value=new_value)

@@ -112,6 +112,9 @@ class KerasFrontend(Frontend):
             return Tensor(Head(UNKNOWN))
         if last in LOSS_CLASSES and ".losses." in name:
             return self.loss_object(last, args, node, interp)
+        if last == "get" and ".losses." in name:  # keras.losses.get("binary_crossentropy"): the loss it names
+            identifier = args.get(0, "identifier")
+            return identifier if isinstance(identifier, (Const, Ref, LossVal)) else None
         if ".layers." in name or name.startswith("keras.layers"):
             return self.layer(last, args, node, interp)
         return NOT_HANDLED
