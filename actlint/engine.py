@@ -183,12 +183,16 @@ TOO_DEEP = "skipped: the code is nested too deeply to analyze"
 
 
 def _skip_reason(error: BaseException) -> Optional[str]:
-    """Why a file is skipped rather than an internal error: a recursion limit, also when libcst's
-    code generation re-raises it as another exception."""
+    """Why a file is skipped rather than an internal error: a recursion limit (also when libcst's
+    code generation re-raises it as another exception) or the time budget."""
+    from actlint.frontends.interp import TIME_BUDGET, OutOfTime
+
     seen = set()
     while error is not None and id(error) not in seen:
         if isinstance(error, RecursionError):
             return TOO_DEEP
+        if isinstance(error, OutOfTime):
+            return f"skipped: analysis took longer than {TIME_BUDGET:g} s"
         seen.add(id(error))
         error = error.__cause__ or error.__context__
     return None

@@ -196,3 +196,55 @@ def test_internal_error_message_is_one_short_line_even_when_str_fails(beside, mo
     status, found, _ = lint(beside)
     assert status == 2
     assert found["good.py"] == [("ACT003", "internal error: Unprintable")]
+
+
+# -- the time budget -------------------------------------------------------------------------------
+
+
+class TickingClock:
+    """time.monotonic for the interpreter: one second passes at each look at it."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def monotonic(self):
+        self.now += 1.0
+        return self.now
+
+
+SLOW = "import torch\n" + "".join(f"w{i} = torch.zeros({i})\n" for i in range(600))  # ~2,400 steps
+
+
+@pytest.fixture
+def ticking(monkeypatch):
+    """A clock that passes the 10 s budget after ~1,000 steps; BUGGY's ~20 steps never look at it."""
+    from actlint.frontends import interp
+
+    monkeypatch.setattr(interp, "time", TickingClock())
+    monkeypatch.setattr(interp, "CLOCK_EVERY", 100)
+    return interp
+
+
+def test_a_file_over_the_time_budget_is_skipped(beside, ticking):
+    (beside / "slow.py").write_text(SLOW)
+    status, found, _ = lint(beside)
+    assert status == 1
+    assert_one_diagnostic(found, "slow.py", "ACT004", f"skipped: analysis took longer than {ticking.TIME_BUDGET:g} s")
+    assert_good_file_linted(found)
+
+
+def test_an_imported_module_counts_against_the_importer_budget(tmp_path, ticking):
+    (tmp_path / "weights.py").write_text(SLOW)
+    (tmp_path / "train.py").write_text("from weights import w1\n" + BUGGY)
+    status, found, _ = lint(tmp_path / "train.py")
+    assert_one_diagnostic(found, "train.py", "ACT004", "took longer than")
+
+
+def test_the_time_budget_is_checked_on_the_wall_clock(monkeypatch):
+    """The real clock: a budget of zero stops a long file at its first look."""
+    from actlint.engine import lint_source
+    from actlint.frontends import interp
+
+    monkeypatch.setattr(interp, "TIME_BUDGET", 0.0)
+    report = lint_source("slow.py", SLOW.encode())
+    assert [(r.code, r.message) for r in report.results] == [("ACT004", "skipped: analysis took longer than 0 s")]

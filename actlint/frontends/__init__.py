@@ -22,13 +22,17 @@ def registry() -> list:
 
 
 def analyze_module(path: str, module, project=None) -> FileFacts:
-    from actlint.frontends.interp import Budget, Interpreter
+    from actlint.frontends.interp import Budget, Interpreter, OutOfTime
 
     frontends = registry()
     interp = Interpreter(path, module, frontends, project)
+    if project is not None:
+        project.deadline = interp.deadline  # the files it imports count against this file's time
     facts = FileFacts(path)
     try:
         interp.run()
+    except OutOfTime:
+        raise
     except Budget:
         return facts  # too big to follow: say nothing rather than guess
     for frontend in frontends:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import builtins
 import operator
+import time
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -27,6 +28,8 @@ from actlint.frontends.values import Class, Const, Function, Instance, Mapping, 
 NOT_HANDLED = object()
 MAX_DEPTH = 6
 MAX_STEPS = 200_000
+TIME_BUDGET = 10.0  # seconds of abstract interpretation per linted file, its imports included
+CLOCK_EVERY = 1000  # steps between looks at the clock
 
 _ALIASES = (
     ("tensorflow.compat.v1.keras", "keras"),
@@ -62,6 +65,10 @@ def dotted(node) -> str:
 
 class Budget(Exception):
     """The file needs more evaluation steps than we allow; give up on it quietly."""
+
+
+class OutOfTime(Budget):
+    """The file's analysis ran past its deadline (TIME_BUDGET): it is reported as skipped."""
 
 
 @dataclass(frozen=True)
@@ -167,13 +174,15 @@ _COMPARE = {
 class Interpreter:
     """Runs the frontends' semantics over one module."""
 
-    def __init__(self, path: str, module: cst.Module, frontends: list, project=None, name="__main__"):
+    def __init__(self, path: str, module: cst.Module, frontends: list, project=None, name="__main__",
+                 deadline: Optional[float] = None):
         self.path = path
         self.module = module
         self.frontends = frontends
         self.project = project  # the other files of the project, for imports (project.py)
         self.name = name  # __name__: "__main__" for the linted file, the module name for an import
         self.steps = 0
+        self.deadline = time.monotonic() + TIME_BUDGET if deadline is None else deadline
         self.depth = 0
         self.called: set = set()  # FunctionDef nodes that ran at a call site
         self.classes: list = []  # Class values defined, in order
@@ -217,6 +226,8 @@ class Interpreter:
         self.steps += 1
         if self.steps > MAX_STEPS:
             raise Budget()
+        if self.steps % CLOCK_EVERY == 0 and time.monotonic() > self.deadline:
+            raise OutOfTime()
 
     # -- statements --------------------------------------------------------
 

@@ -85,11 +85,14 @@ class Project:
 
 def _run_top_level(path: str, module, project: Project, name: str):
     from actlint.frontends import registry
-    from actlint.frontends.interp import Budget, Interpreter
+    from actlint.frontends.interp import Budget, Interpreter, OutOfTime
 
-    interp = Interpreter(path, module, registry(), project, name=name.rpartition(".")[2] or name)
+    deadline = getattr(project, "deadline", None)
+    interp = Interpreter(path, module, registry(), project, name=name.rpartition(".")[2] or name, deadline=deadline)
     try:
         return interp.run(top_level_only=True)
+    except OutOfTime:
+        raise
     except (Budget, RecursionError):
         return None
 
