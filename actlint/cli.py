@@ -60,6 +60,9 @@ def _explain(code: str) -> None:
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Processes to lint with (default: the number of cores; small runs stay in one).")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache (.actlint_cache/).")
+@click.option("--max-file-size", type=click.IntRange(min=0), metavar="BYTES",
+              help="Skip files larger than this, unread (default: 1048576, or max-file-size in the configuration; "
+                   "0: no limit).")
 @click.option("--fix", is_flag=True, help="Apply the safe fixes, then report what remains.")
 @click.option("--unsafe-fixes", is_flag=True, help="Count unsafe fixes as fixable too (applied with --fix).")
 @click.option("--diff", is_flag=True, help="Print the fixes as a unified diff and write nothing (exit 1 if any).")
@@ -68,7 +71,7 @@ def _explain(code: str) -> None:
 @click.option("--explain", "explain", metavar="CODE", help="Explain a rule and exit.")
 @click.version_option(__version__, prog_name="actlint")
 def main(paths, select, ignore, extend_select, exit_zero, output_format, color, statistics, config_path,
-         isolated, stdin_filename, force_exclude, jobs, no_cache, fix, unsafe_fixes, diff, fix_only,
+         isolated, stdin_filename, force_exclude, jobs, no_cache, max_file_size, fix, unsafe_fixes, diff, fix_only,
          list_rules, explain):
     """Find mismatched output activations, losses and labels in Keras, PyTorch and TensorFlow code."""
     from actlint.config import ConfigError
@@ -85,7 +88,7 @@ def main(paths, select, ignore, extend_select, exit_zero, output_format, color, 
     try:
         fixing = Fixing(fix or fix_only or diff, unsafe_fixes, diff, fix_only)
         _lint(paths, select, ignore, extend_select, exit_zero, output_format, color, statistics,
-              config_path, isolated, stdin_filename, force_exclude, (jobs, no_cache), fixing)
+              config_path, isolated, stdin_filename, force_exclude, (jobs, no_cache, max_file_size), fixing)
     except ConfigError as error:
         click.echo(f"actlint: error: {error}", err=True)
         sys.exit(2)
@@ -114,7 +117,8 @@ def _lint(paths, select, ignore, extend_select, exit_zero, output_format, color,
     if fixing.wanted:
         if _reads_stdin(paths, stdin_filename):
             raise click.UsageError("--fix, --fix-only and --diff work on files, not on stdin")
-        _fix(paths or (".",), selection, configs, force_exclude, output_format, color, statistics, exit_zero, fixing)
+        _fix(paths or (".",), selection, configs, force_exclude, output_format, color, statistics, exit_zero, fixing,
+             execution[2])
         return
     run = _run(paths, selection, configs, force_exclude, stdin_filename, output_format, execution)
     _report(run, output_format, color, statistics, unsafe_fixes=fixing.unsafe)
@@ -123,13 +127,15 @@ def _lint(paths, select, ignore, extend_select, exit_zero, output_format, color,
     sys.exit(0 if exit_zero or not run.results else 1)
 
 
-def _fix(paths, selection, configs, force_exclude, output_format, color, statistics, exit_zero, fixing):
+def _fix(paths, selection, configs, force_exclude, output_format, color, statistics, exit_zero, fixing,
+         max_file_size=None):
     """--fix, --fix-only, --diff: fix until stable, then write (or show) the changes and report."""
     from actlint.fixer import fix_until_stable, unified_diff, write_atomically
     from actlint.runner import lint_paths
 
     outcome = fix_until_stable(
-        lambda overlay: lint_paths(paths, selection, configs, force_exclude, overlay=overlay), fixing.unsafe)
+        lambda overlay: lint_paths(paths, selection, configs, force_exclude, overlay=overlay, max_file_size=max_file_size),
+        fixing.unsafe)
     for path, reason in outcome.broken.items():
         click.echo(f"actlint: error: {outcome.names.get(path, path)}: {reason}", err=True)
     if fixing.diff:
@@ -179,11 +185,11 @@ def _run(paths, selection, configs, force_exclude, stdin_filename, output_format
     line = None
     if progress.wanted(sys.stderr, output_format in MACHINE_FORMATS):
         line = progress.ProgressLine(sys.stderr)
-    jobs, no_cache = execution
+    jobs, no_cache, max_file_size = execution
     paths = paths or (".",)
     try:
         return lint_paths(paths, selection, configs, force_exclude, line, jobs or default_jobs(),
-                          None if no_cache else Cache(project_root(paths[0])))
+                          None if no_cache else Cache(project_root(paths[0])), max_file_size=max_file_size)
     finally:
         if line is not None:
             line.clear()

@@ -24,7 +24,7 @@ from actlint.catalogue import rules
 FORMAT_NAMES = ("full", "concise", "text", "json", "sarif", "github", "gitlab", "junit")
 CODE_LISTS = ("select", "ignore", "extend-select")
 PATTERN_LISTS = ("exclude", "extend-exclude")
-KEYS = CODE_LISTS + PATTERN_LISTS + ("per-file-ignores", "output-format")
+KEYS = CODE_LISTS + PATTERN_LISTS + ("per-file-ignores", "output-format", "max-file-size")
 
 DEFAULT_EXCLUDE = (
     ".git/", ".hg/", ".svn/", "__pycache__/", "build/", "dist/", ".venv/", "venv/", ".tox/", ".nox/",
@@ -50,6 +50,7 @@ class Settings:
     exclude: tuple = DEFAULT_EXCLUDE
     extend_exclude: tuple = ()
     output_format: Optional[str] = None
+    max_file_size: Optional[int] = None  # bytes; 0: no limit; None: the default (engine.MAX_FILE_SIZE)
     _specs: dict = field(default_factory=dict, compare=False, repr=False)
 
     def excluded(self, path, is_dir: bool) -> bool:
@@ -160,8 +161,16 @@ def _checked(key: str, value):
         return _strings(key, value)
     if key == "per-file-ignores":
         return _per_file_ignores(value)
+    if key == "max-file-size":
+        return file_size(key, value)
     if value not in FORMAT_NAMES:
         raise ConfigError(f"output-format: {value!r} is not one of {', '.join(FORMAT_NAMES)}")
+    return value
+
+
+def file_size(key: str, value) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ConfigError(f"{key}: expected a number of bytes (an integer, 0 for no limit), got {value!r}")
     return value
 
 

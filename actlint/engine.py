@@ -16,6 +16,7 @@ from actlint.catalogue import rules
 # A file is worth parsing when it names a framework, or sets a loss it may have imported
 # from elsewhere in the project (`loss=cfg.loss`, `criterion = get_loss(name)`).
 FRAMEWORK_TOKENS = (b"torch", b"keras", b"tensorflow", b"jax")
+MAX_FILE_SIZE = 1_048_576  # bytes: larger files are skipped unread (ACT004), unless max-file-size says otherwise
 LOSS_ASSIGNMENT = re.compile(rb"(?:\bloss|criterion)\w*\s*=")
 
 

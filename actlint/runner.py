@@ -10,7 +10,7 @@ from typing import Callable, Optional
 from actlint import notebooks
 from actlint.config import Configs
 from actlint.discovery import discover
-from actlint.engine import Result, Session, diagnostic, lint_source
+from actlint.engine import MAX_FILE_SIZE, Result, Session, diagnostic, lint_source
 from actlint.suppressions import Suppressions, ends
 from actlint.suppressions import parse as parse_suppressions
 
@@ -62,25 +62,47 @@ class Run:
         return [r for r in self.results if r.code == "ACT003"]
 
 
-def read_file(path: str):
-    """The file's bytes, or an ACT002 diagnostic for anything that is not a readable regular file."""
+def read_file(path: str, max_size: int = MAX_FILE_SIZE):
+    """The file's bytes, or an ACT002 diagnostic for anything that is not a readable regular file,
+    or an ACT004 one for a file over `max_size` bytes (0: no limit), which is then never read."""
     try:
         info = os.stat(path)
         if not stat.S_ISREG(info.st_mode):
             return diagnostic("ACT002", path, "not a regular file")
+        if max_size and info.st_size > max_size:
+            return diagnostic("ACT004", path, too_big(info.st_size, max_size))
         with open(path, "rb") as handle:
             return handle.read()
     except OSError as error:
         return diagnostic("ACT002", path, f"cannot read the file: {error.strerror or error}")
 
 
+def too_big(size: int, limit: int) -> str:
+    return f"skipped: the file is {_size(size, limit)}, over the max-file-size limit of {_size(limit)}"
+
+
+def _size(n: int, above: Optional[int] = None) -> str:
+    """`n` bytes in MB or KB with the fewest decimals that are exact, or that still show it over `above`."""
+    for unit, scale in (("MB", 1 << 20), ("KB", 1 << 10)):
+        if n < scale or (above is not None and above < scale):
+            continue
+        for digits in (0, 1, 2):
+            shown = round(n / scale, digits)
+            if shown == n / scale if above is None else shown > above / scale:
+                return f"{shown:.{digits}f} {unit}"
+        break
+    return f"{n:,} bytes"
+
+
+NOTEBOOK_SIZE_FACTOR = 50
 Progress = Callable[[int, int, int], None]  # (files done, files in total, results so far)
 
 
 def lint_paths(paths, selection: Selection = Selection(None), configs: Optional[Configs] = None,
                force_exclude: bool = False, progress: Optional[Progress] = None,
-               jobs: int = 1, cache=None, overlay: Optional[dict] = None) -> Run:
+               jobs: int = 1, cache=None, overlay: Optional[dict] = None, max_file_size: Optional[int] = None) -> Run:
     """Lint files and folders. Without `configs`, no configuration file is read.
+    `max_file_size` (bytes, 0: no limit) overrides the configuration's.
 
     Python files are linted by `parallel.lint_many` (cache, process pool); notebooks here.
     `overlay` ({real path: bytes}) stands in for files' content: fixes not written yet."""
@@ -90,8 +112,8 @@ def lint_paths(paths, selection: Selection = Selection(None), configs: Optional[
     found = discover(paths, lambda p, is_dir: configs.for_path(p, is_dir).excluded(p, is_dir), force_exclude)
     run = Run(files=len(found.files), missing=found.missing)
     overlay = overlay or {}
-    linter = _Linter(configs, selection, overlay)
-    contents = {path: linter.source(path, overlay and overlay.get(os.path.realpath(path)) or read_file(path))
+    linter = _Linter(configs, selection, overlay, max_file_size)
+    contents = {path: linter.source(path, overlay and overlay.get(os.path.realpath(path)) or linter.read(path))
                 for path in found.files}
     sources = [(p, data) for p, data in contents.items() if isinstance(data, bytes)]
     finished = iter(range(1, run.files + 1))
@@ -117,13 +139,29 @@ def lint_stdin(data: bytes, filename: Optional[str], selection: Selection = Sele
 class _Linter:
     """One run's shared state: the parse session, each file's text and suppressions, read once."""
 
-    def __init__(self, configs: Configs, selection: Selection, overlay: Optional[dict] = None):
+    def __init__(self, configs: Configs, selection: Selection, overlay: Optional[dict] = None,
+                 max_file_size: Optional[int] = None):
         self.configs, self.selection = configs, selection
+        self.max_file_size = max_file_size  # the command line's, over the configuration's
         self.session = Session(overlay)
         self.reports = {}  # path -> FileReport already computed (lint_many)
         self.texts = {}  # filename -> the Python source actlint linted, for files with results
         self.cells = {}  # notebook filename -> CellMap
         self._suppressions = {}
+
+    def limit(self, path: str) -> int:
+        """The size limit for this file, in bytes (0: none)."""
+        for limit in (self.max_file_size, self.configs.for_path(path).max_file_size):
+            if limit is not None:
+                return limit
+        return MAX_FILE_SIZE
+
+    def read(self, path: str):
+        """A notebook's limit is on its code: outputs (plots) often weigh megabytes, so the file itself
+        may be NOTEBOOK_SIZE_FACTOR times larger."""
+        if not path.endswith(".ipynb"):
+            return read_file(path, self.limit(path))
+        return read_file(path, self.limit(path) * NOTEBOOK_SIZE_FACTOR)
 
     def source(self, path: str, data):
         """The Python source to lint: the file's bytes, a notebook's code cells, or a diagnostic."""
@@ -133,8 +171,12 @@ class _Linter:
             source, self.cells[path] = notebooks.read(data)
         except notebooks.NotebookError as error:
             return diagnostic("ACT002", path, str(error))
-        self.texts[path] = source.encode("utf-8")
-        return self.texts[path]
+        code = source.encode("utf-8")
+        limit = self.limit(path)
+        if limit and len(code) > limit:
+            return diagnostic("ACT004", path, too_big(len(code), limit).replace("the file is", "its code is"))
+        self.texts[path] = code
+        return code
 
     def lint(self, path: str, data) -> list:
         if isinstance(data, Result):

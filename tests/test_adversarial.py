@@ -127,9 +127,9 @@ NESTED = {
     "fluent_lines.py": ("x = (a\n" + "    .b()\n" * 5000 + ")", "ACT004", "nested too deeply"),
     "and_lines.py": ("x = (a\n" + "    and a\n" * N + ")", "ACT004", "nested too deeply"),
     "backslashes.py": ("x = a \\\n" + "  .b \\\n" * 5000 + "  .c", "ACT004", "nested too deeply"),
-    "defs.py": ("".join(" " * i + f"def f{i}():\n" for i in range(N)) + " " * N + "pass", "ACT001",
+    "defs.py": ("".join(" " * i + f"def f{i}():\n" for i in range(1000)) + " " * 1000 + "pass", "ACT001",
                 "too many levels of indentation"),
-    "ifs.py": ("".join(" " * i + "if a:\n" for i in range(N)) + " " * N + "pass", "ACT001",
+    "ifs.py": ("".join(" " * i + "if a:\n" for i in range(1000)) + " " * 1000 + "pass", "ACT001",
                "too many levels of indentation"),
     "strings.py": ("x = " + " ".join(['"a"'] * N), "ACT001", "libcst cannot parse"),
 }
@@ -248,3 +248,82 @@ def test_the_time_budget_is_checked_on_the_wall_clock(monkeypatch):
     monkeypatch.setattr(interp, "TIME_BUDGET", 0.0)
     report = lint_source("slow.py", SLOW.encode())
     assert [(r.code, r.message) for r in report.results] == [("ACT004", "skipped: analysis took longer than 0 s")]
+
+
+# -- the size limit ------------------------------------------------------------------------------------
+
+
+def huge(path: Path, size: int = 50 << 20) -> Path:
+    """A sparse file: 50 MB on paper, made in microseconds (mostly NUL bytes, were it ever read)."""
+    with open(path, "wb") as handle:
+        handle.write(b"import torch\n")
+        handle.truncate(size)
+    return path
+
+
+def test_a_50_megabyte_file_is_skipped_unread(beside, monkeypatch):
+    import builtins
+
+    from actlint import runner
+
+    opened = []
+
+    def recording_open(file, *args, **kwargs):
+        opened.append(os.path.basename(str(file)))
+        return builtins.open(file, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "open", recording_open, raising=False)
+    huge(beside / "weights_dump.py")
+    status, found, _ = lint(beside)
+    assert status == 1
+    assert_one_diagnostic(found, "weights_dump.py", "ACT004",
+                          "skipped: the file is 50 MB, over the max-file-size limit of 1 MB")
+    assert_good_file_linted(found)
+    assert "good.py" in opened and "weights_dump.py" not in opened
+
+
+def test_just_over_the_limit_says_by_how_much(beside):
+    (beside / "big.py").write_text("import torch\n" + "#" * (1 << 20) + "\n")
+    status, found, _ = lint(beside)
+    assert_one_diagnostic(found, "big.py", "ACT004", "the file is 1,048,590 bytes, over the max-file-size limit of 1 MB")
+
+
+def test_max_file_size_from_the_configuration_and_the_command_line(beside):
+    (beside / "pyproject.toml").write_text("[tool.actlint]\nmax-file-size = 100\n")
+    status, found, _ = lint(beside)
+    assert status == 1
+    assert_one_diagnostic(found, "good.py", "ACT004", "the file is 240 bytes, over the max-file-size limit of 100 bytes")
+    status, found, _ = lint(beside, extra=("--max-file-size", "0"))  # the command line wins; 0: no limit
+    assert_good_file_linted(found)
+    huge(beside / "dump.py", 2 << 20)
+    status, found, _ = lint(beside, extra=("--max-file-size", str(3 << 20)))
+    assert_one_diagnostic(found, "dump.py", "ACT002", "NUL bytes")  # under the limit: read, and found binary
+    assert_good_file_linted(found)
+
+
+@pytest.mark.parametrize("value", ["-1", '"1MB"', "true", "1.5", "[1]"])
+def test_max_file_size_must_be_a_byte_count(beside, value):
+    (beside / "pyproject.toml").write_text(f"[tool.actlint]\nmax-file-size = {value}\n")
+    result = CliRunner().invoke(main, [*ARGS, str(beside)])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"actlint: error: {beside / 'pyproject.toml'}: [tool.actlint] max-file-size: ")
+    assert "expected a number of bytes" in result.stderr and "Traceback" not in result.output
+
+
+def test_the_command_line_refuses_a_negative_size(beside):
+    assert CliRunner().invoke(main, ["--max-file-size", "-5", str(beside)]).exit_code == 2
+
+
+def notebook(code: str, output_bytes: int = 0) -> str:
+    outputs = [{"output_type": "display_data", "metadata": {}, "data": {"image/png": "A" * output_bytes}}]
+    cell = {"cell_type": "code", "execution_count": 1, "metadata": {}, "source": code, "outputs": outputs}
+    return json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+
+
+def test_a_notebook_limit_is_on_its_code_not_its_plots(beside):
+    (beside / "plots.ipynb").write_text(notebook(BUGGY, 2 << 20))  # 2 MB of outputs, 240 bytes of code
+    (beside / "generated.ipynb").write_text(notebook("import torch\n" + "#" * (1 << 20)))
+    status, found, _ = lint(beside)
+    assert [code for code, _ in found["plots.ipynb"]] == ["ACT201"]
+    assert_one_diagnostic(found, "generated.ipynb", "ACT004", "skipped: its code is 1,048,590 bytes, over the")
+    assert_good_file_linted(found)
