@@ -327,3 +327,138 @@ def test_a_notebook_limit_is_on_its_code_not_its_plots(beside):
     assert [code for code, _ in found["plots.ipynb"]] == ["ACT201"]
     assert_one_diagnostic(found, "generated.ipynb", "ACT004", "skipped: its code is 1,048,590 bytes, over the")
     assert_good_file_linted(found)
+
+
+# -- paths that are not regular files ---------------------------------------------------------------
+
+
+def test_a_directory_named_like_a_python_file_is_walked(beside):
+    (beside / "model.py").mkdir()
+    (beside / "model.py" / "inner.py").write_text(BUGGY)
+    status, found, _ = lint(beside, beside / "model.py")
+    assert status == 1
+    assert_good_file_linted(found, "inner.py")
+    assert_good_file_linted(found)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+@pytest.mark.parametrize("named", [False, True], ids=["found", "named"])
+def test_a_fifo_is_never_opened(beside, named):
+    """Opening a FIFO with no writer blocks forever: the run must not."""
+    os.mkfifo(beside / "pipe.py")
+    status, found, _ = lint(beside / "pipe.py", beside) if named else lint(beside)
+    assert status == 1
+    assert_one_diagnostic(found, "pipe.py", "ACT002", "not a regular file")
+    assert_good_file_linted(found)
+
+
+def test_a_fifo_a_project_file_would_import_is_not_followed(beside):
+    os.mkfifo(beside / "helpers.py")
+    (beside / "train.py").write_text("from helpers import NUM_CLASSES\n" + BUGGY)
+    status, found, _ = lint(beside / "train.py")
+    assert_good_file_linted(found, "train.py")
+
+
+@pytest.mark.parametrize("named", [False, True], ids=["found", "named"])
+def test_a_symlink_loop(beside, named):
+    os.symlink("loop_b.py", beside / "loop_a.py")
+    os.symlink("loop_a.py", beside / "loop_b.py")
+    status, found, _ = lint(beside / "loop_a.py", beside) if named else lint(beside)
+    assert status == 1
+    for name in ("loop_a.py", "loop_b.py"):
+        assert_one_diagnostic(found, name, "ACT002", "cannot read the file: Too many levels of symbolic links")
+    assert_good_file_linted(found)
+
+
+def test_a_dangling_symlink(beside):
+    os.symlink("gone.py", beside / "dangling.py")
+    status, found, _ = lint(beside)
+    assert_one_diagnostic(found, "dangling.py", "ACT002", "cannot read the file: No such file or directory")
+    assert_good_file_linted(found)
+
+
+def test_a_folder_symlinked_into_itself_is_walked_once(beside):
+    os.symlink(".", beside / "again")
+    status, found, _ = lint(beside)
+    assert list(found) == ["good.py"]
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root reads a chmod 000 file anyway")
+def test_an_unreadable_file(beside):
+    (beside / "secret.py").write_text(BUGGY)
+    (beside / "secret.py").chmod(0)
+    status, found, _ = lint(beside)
+    assert_one_diagnostic(found, "secret.py", "ACT002", "cannot read the file: Permission denied")
+    assert_good_file_linted(found)
+
+
+def test_an_unreadable_file_as_root_sees_it(beside, monkeypatch):
+    """The same path for root (CI containers): opening fails with EACCES."""
+    import builtins
+
+    from actlint import runner
+
+    def denying_open(file, *args, **kwargs):
+        if os.path.basename(str(file)) == "secret.py":
+            raise PermissionError(13, "Permission denied", str(file))
+        return builtins.open(file, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "open", denying_open, raising=False)
+    (beside / "secret.py").write_text(BUGGY)
+    status, found, _ = lint(beside)
+    assert_one_diagnostic(found, "secret.py", "ACT002", "cannot read the file: Permission denied")
+    assert_good_file_linted(found)
+
+
+def test_a_file_that_vanishes_after_discovery(beside, monkeypatch):
+    from actlint import runner
+
+    discover = runner.discover
+
+    def discover_then_delete(*args, **kwargs):
+        found = discover(*args, **kwargs)
+        (beside / "temp.py").unlink()
+        return found
+
+    (beside / "temp.py").write_text(BUGGY)
+    monkeypatch.setattr(runner, "discover", discover_then_delete)
+    status, found, _ = lint(beside)
+    assert status == 1
+    assert_one_diagnostic(found, "temp.py", "ACT002", "cannot read the file: No such file or directory")
+    assert_good_file_linted(found)
+
+
+def test_a_file_that_vanishes_before_its_findings_are_shown(beside, monkeypatch):
+    """Findings are shown with their source lines and suppressions read after linting: the file is gone."""
+    import actlint.parallel as parallel
+
+    original = parallel.lint_many
+
+    def lint_then_delete(*args, **kwargs):
+        reports = original(*args, **kwargs)
+        (beside / "good.py").unlink()
+        return reports
+
+    monkeypatch.setattr(parallel, "lint_many", lint_then_delete)
+    result = CliRunner().invoke(main, ["--output-format", "full", "--no-cache", "-j", "1", str(beside)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "ACT201" in result.stdout
+
+
+# -- notebooks -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("content, words", [
+    (notebook(BUGGY)[: len(notebook(BUGGY)) // 2], "not valid JSON"),  # cut off mid-write
+    ('{"cells": "import torch"}', "no list of cells"),
+    ('{"cells": [{"cell_type": "code", "source": 3}]}', "cell 1 has a source that is not text"),
+    ("import torch\nmodel = torch.nn.Linear(4, 2)\n", "not valid JSON"),  # a .py saved as .ipynb
+])
+def test_broken_notebooks_beside_good_files(beside, content, words):
+    (beside / "broken.ipynb").write_text(content)
+    (beside / "fine.ipynb").write_text(notebook(BUGGY))
+    status, found, _ = lint(beside)
+    assert status == 1
+    assert_one_diagnostic(found, "broken.ipynb", "ACT002", words)
+    assert_good_file_linted(found, "fine.ipynb")
+    assert_good_file_linted(found)
