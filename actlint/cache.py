@@ -8,7 +8,6 @@ then os.replace), so concurrent runs never see a torn entry; a corrupt or stale 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from functools import lru_cache
@@ -23,7 +22,9 @@ CACHE_DIR = ".actlint_cache"
 
 
 def digest(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+    from hashlib import blake2b  # imported here: a --no-cache run never hashes
+
+    return blake2b(data, digest_size=16).hexdigest()
 
 
 def project_root(path: str) -> Path:

@@ -7,7 +7,6 @@ are gitignore-style patterns relative to the directory of the file that holds th
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 from dataclasses import dataclass, field
@@ -152,7 +151,9 @@ def _settings(path: Path, table: dict) -> Settings:
 
 def _checked(key: str, value):
     if key not in KEYS:
-        close = difflib.get_close_matches(key, KEYS, n=1)
+        from difflib import get_close_matches
+
+        close = get_close_matches(key, KEYS, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise ConfigError(f"unknown key {key!r}{hint}; known keys: {', '.join(KEYS)}")
     if key in CODE_LISTS:
