@@ -13,11 +13,44 @@ from typing import Optional
 from actlint.engine import FileReport, Session, lint_source, worth_parsing
 
 SERIAL_BELOW = 24  # files to parse: under this, no pool
+SCREEN_FROM = 500  # files to read: from this many, reading and prefiltering run on the pool too
 _session: Optional[Session] = None
 
 
 def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def screen(items: list, jobs: int) -> dict:
+    """{path: bytes or an ACT0xx Result} for (path, size limit) items of a large run, read (as
+    `runner.read_file` reads them) and prefiltered on `jobs` forked processes: reading and the byte
+    prefilter are most of a run over a tree without ML code. A file the prefilter drops comes back
+    as b"": linting it finds nothing either way. Small runs, or platforms that cannot fork (spawned
+    workers would import actlint again, slower than reading), get {} and read the files themselves."""
+    if jobs <= 1 or len(items) < SCREEN_FROM:
+        return {}
+    import multiprocessing
+
+    if multiprocessing.get_start_method() != "fork":
+        return {}
+    from concurrent.futures import ProcessPoolExecutor
+
+    groups = [items[i::jobs * 4] for i in range(jobs * 4)]
+    found = {}
+    with ProcessPoolExecutor(jobs) as pool:
+        for screened in pool.map(_screen, groups):
+            found.update(screened)
+    return found
+
+
+def _screen(items: list) -> list:
+    from actlint.runner import read_file
+
+    screened = []
+    for path, limit in items:
+        data = read_file(path, limit)
+        screened.append((path, data if not isinstance(data, bytes) or worth_parsing(data) else b""))
+    return screened
 
 
 def lint_many(items: list, jobs: int, cache=None, session: Optional[Session] = None, done=None) -> dict:

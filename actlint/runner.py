@@ -11,8 +11,6 @@ from actlint import notebooks
 from actlint.config import Configs
 from actlint.discovery import discover
 from actlint.engine import MAX_FILE_SIZE, Result, Session, diagnostic, lint_source
-from actlint.suppressions import Suppressions, ends
-from actlint.suppressions import parse as parse_suppressions
 
 
 @dataclass(frozen=True)
@@ -106,14 +104,16 @@ def lint_paths(paths, selection: Selection = Selection(None), configs: Optional[
 
     Python files are linted by `parallel.lint_many` (cache, process pool); notebooks here.
     `overlay` ({real path: bytes}) stands in for files' content: fixes not written yet."""
-    from actlint.parallel import lint_many
+    from actlint.parallel import lint_many, screen
 
     configs = configs or Configs(isolated=True)
     found = discover(paths, lambda p, is_dir: configs.for_path(p, is_dir).excluded(p, is_dir), force_exclude)
     run = Run(files=len(found.files), missing=found.missing)
     overlay = overlay or {}
     linter = _Linter(configs, selection, overlay, max_file_size)
-    contents = {path: linter.source(path, overlay and overlay.get(os.path.realpath(path)) or linter.read(path))
+    early = {} if overlay else screen([(p, linter.limit(p)) for p in found.files if not p.endswith(".ipynb")], jobs)
+    contents = {path: linter.source(path, early[path] if path in early else
+                                    overlay and overlay.get(os.path.realpath(path)) or linter.read(path))
                 for path in found.files}
     sources = [(p, data) for p, data in contents.items() if isinstance(data, bytes)]
     finished = iter(range(1, run.files + 1))
@@ -211,6 +211,8 @@ class _Linter:
     def suppressed(self, result: Result) -> bool:
         if result.is_diagnostic:
             return False
+        from actlint.suppressions import ends  # only runs with findings read comments (tokenize, regexes)
+
         return any(
             self.suppressions(name).silences(result.code, [self.row(name, p) for p in positions], name == result.filename)
             for name, positions in ends(result).items()
@@ -222,7 +224,9 @@ class _Linter:
 
     def suppressions(self, filename: str) -> Suppressions:
         if filename not in self._suppressions:
-            self._suppressions[filename] = parse_suppressions(self.text(filename))
+            from actlint.suppressions import parse
+
+            self._suppressions[filename] = parse(self.text(filename))
         return self._suppressions[filename]
 
     def lines(self, filename: str) -> dict:

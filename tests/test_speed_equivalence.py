@@ -122,10 +122,30 @@ def test_positions_without_the_wrapper_equal_libcsts():
 
     from actlint.engine import _positions
 
-    fixtures = sorted((Path(__file__).resolve().parent.parent / "fixtures").rglob("*.py"))[::7]
-    for path in fixtures:
-        module = libcst.parse_module(path.read_bytes())
+    here = Path(__file__).resolve().parent.parent
+    sources = [p.read_bytes() for p in sorted((here / "fixtures").rglob("*.py"))[::7]]
+    sources += [p.read_bytes() for p in sorted(Path(os.__file__).parent.glob("*.py"))[:80:8]]  # the stdlib
+    for source in sources:
+        module = libcst.parse_module(source)
         expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-        got = _positions(module)
-        assert len(got) == len(expected) > 10
-        assert all(got[node] == where for node, where in expected.items()), path
+        assert dict(_positions(module)) == dict(expected) and len(expected) > 10
+
+
+def test_reading_on_the_pool_changes_nothing(tmp_path, monkeypatch):
+    from actlint import parallel
+    from actlint.runner import lint_paths
+
+    shutil.copytree(Path(__file__).resolve().parent.parent / "fixtures" / "torch", tmp_path / "torch")
+    (tmp_path / "torch" / "broken.py").symlink_to(tmp_path / "missing.py")
+    (tmp_path / "torch" / "plain.py").write_text("print('no framework here')\n")
+    serial = lint_paths([str(tmp_path)], jobs=1)
+    monkeypatch.setattr(parallel, "SCREEN_FROM", 2)
+    screened = parallel.screen([(str(p), 0) for p in sorted((tmp_path / "torch").iterdir())], 2)
+    assert screened[str(tmp_path / "torch" / "plain.py")] == b"" and len(screened) > 50
+    pooled = lint_paths([str(tmp_path)], jobs=2)
+    assert pooled.results == serial.results and pooled.files == serial.files
+    assert any(r.code == "ACT002" for r in serial.results) and len(serial.results) > 20
+    small = lint_paths([str(tmp_path)], jobs=2, max_file_size=2000)  # the size limit holds on the pool too
+    monkeypatch.setattr(parallel, "SCREEN_FROM", 10**6)
+    assert small.results == lint_paths([str(tmp_path)], jobs=1, max_file_size=2000).results
+    assert any(r.code == "ACT004" for r in small.results)
