@@ -8,6 +8,11 @@ Anchors, each run on the same files in the same run, interleaved, medians report
   grep          two-stage `grep -rl` (an ML token, then a loss token): the floor on non-ML trees
   torchfix, fixit, ruff   peers and the native-speed reference, when installed (PATH or --tools)
   import-libcst `python -c "import libcst"`: the floor for a one-file pre-commit run
+  parse-largest libcst parse of the largest file kept: the floor for a worker's peak memory
+Each command's wall time, CPU time (user+sys of the process tree: steadier than wall time when
+others load the machine) and peak RSS (the largest single process) are reported. Python's bytecode
+cache is on for every command (PYTHONDONTWRITEBYTECODE would recompile actlint on every run, ~0.1 s;
+the .pyc files go to a temporary PYTHONPYCACHEPREFIX, not into the checkout).
 Corpora: installed keras and torch source trees, the stdlib (no ML), the fixtures, and a generated
 tree of N realistic training scripts (bench/generate.py) to show how cost grows.
 """
@@ -72,6 +77,7 @@ def commands(corpus: Path, jobs: int, tools: dict, actlint: list[str]) -> dict:
         "actlint": actlint + [str(corpus), "--exit-zero", "--output-format", "json", "--jobs", str(jobs), "--no-cache"],
         "actlint-warm": actlint + [str(corpus), "--exit-zero", "--output-format", "json", "--jobs", str(jobs)],
         "parse-floor": [sys.executable, str(HERE / "parse_only.py"), "--jobs", str(jobs), str(corpus)],
+        "parse-largest": [sys.executable, str(HERE / "parse_only.py"), "--largest", str(corpus)],
         "grep": ["bash", "-c", grep],
     }
     if not any(corpus.rglob("*.py")) or _is_ml_free(corpus):
@@ -90,19 +96,32 @@ def _is_ml_free(corpus: Path) -> bool:
     return not found.stdout.strip()
 
 
-def timed(cmd) -> float:
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+def timed(cmd, before=None) -> tuple:
+    """(wall s, CPU s of the process tree, peak RSS MB of its largest process)."""
+    before and subprocess.run(before, shell=True)
     start = time.perf_counter()
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
-    return time.perf_counter() - start
+    shell = isinstance(cmd, str)
+    process = subprocess.Popen(cmd, shell=shell, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO,
+                               env=ENV)
+    _, _, usage = os.wait4(process.pid, 0)
+    return time.perf_counter() - start, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
-def measure(cmds: dict, runs: int) -> dict:
+def measure(cmds: dict, runs: int, before: dict = None) -> dict:
+    """{name: (median wall, median CPU, max peak RSS)} over interleaved runs."""
+    before = before or {}
     times = {name: [] for name in cmds}
-    timed(cmds["actlint-warm"]) if "actlint-warm" in cmds else None  # fill the cache once
+    for name, cmd in cmds.items():  # fill actlint's cache and every .pyc once; peers are not warmed
+        if name not in ("torchfix", "fixit"):
+            timed(cmd, before.get(name))
     for _ in range(runs):
         for name, cmd in cmds.items():  # interleaved: machine noise hits every tool alike
-            times[name].append(timed(cmd))
-    return {name: statistics.median(t) for name, t in times.items()}
+            times[name].append(timed(cmd, before.get(name)))
+    return {name: (statistics.median(t[0] for t in ts), statistics.median(t[1] for t in ts), max(t[2] for t in ts))
+            for name, ts in times.items()}
 
 
 def find_tools(extra: list[str]) -> dict:
@@ -116,23 +135,41 @@ def find_tools(extra: list[str]) -> dict:
     return tools
 
 
-def startup(actlint: list[str], runs: int) -> dict:
-    one = REPO / "examples" / "train_mnist.py"
+def startup(actlint: list[str], runs: int, tmp: Path) -> dict:
+    """One small file with two findings, as pre-commit runs it: with the cache on and the file just
+    edited (a new comment each run, so its result is never cached), and cold with --no-cache; and one
+    clean ML file (no findings, nothing to verify)."""
+    project = tmp / "precommit"
+    project.mkdir()
+    (project / "pyproject.toml").write_text("")
+    shutil.copy(REPO / "examples" / "train_mnist.py", project / "train.py")
+    edited = project / "train.py"
+    clean = REPO / "fixtures" / "keras" / "ACT101_trailing_softmax_layer.fixed.py"
     cmds = {
-        "actlint one file": actlint + [str(one), "--exit-zero", "--no-cache"],
+        "actlint one edited file (cache on)": actlint + [str(edited), "--exit-zero"],
+        "actlint one file --no-cache": actlint + [str(edited), "--exit-zero", "--no-cache"],
+        "actlint one clean file --no-cache": actlint + [str(clean), "--exit-zero", "--no-cache"],
         "python -c 'import libcst'": [sys.executable, "-c", "import libcst"],
     }
-    return measure(cmds, runs)
+    edit = f"echo '# edited' >> {edited}"
+    return measure(cmds, runs, {"actlint one edited file (cache on)": edit})
 
 
 def report(rows: list, start: dict) -> str:
-    lines = ["| corpus | files | MB | tool | median s | × actlint |", "|---|---:|---:|---|---:|---:|"]
+    lines = ["| corpus | files | MB | tool | wall s | × actlint | CPU s | × actlint | peak RSS MB |",
+             "|---|---:|---:|---|---:|---:|---:|---:|---:|"]
     for corpus, files, mb, medians in rows:
-        base = medians["actlint"]
-        for tool, seconds in sorted(medians.items(), key=lambda kv: kv[1]):
-            lines.append(f"| {corpus} | {files} | {mb:.1f} | {tool} | {seconds:.2f} | {seconds / base:.2f} |")
-    lines += ["", "| one small file | median s |", "|---|---:|"]
-    lines += [f"| {name} | {seconds:.3f} |" for name, seconds in start.items()]
+        wall, cpu, _ = medians["actlint"]
+        for tool, (w, c, rss) in sorted(medians.items(), key=lambda kv: kv[1][0]):
+            lines.append(f"| {corpus} | {files} | {mb:.1f} | {tool} | {w:.2f} | {w / wall:.2f} | {c:.2f} | "
+                         f"{c / cpu:.2f} | {rss:.0f} |")
+    if start:
+        wall, cpu, _ = start["python -c 'import libcst'"]
+        lines += ["", "| one small file | wall s | × import libcst | CPU s | × import libcst | peak RSS MB |",
+                  "|---|---:|---:|---:|---:|---:|"]
+        lines += [f"| {name} | {w:.3f} | {w / wall:.2f} | {c:.3f} | {c / cpu:.2f} | {rss:.0f} |"
+                  for name, (w, c, rss) in start.items()]
+    lines += ["", f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}"]
     return "\n".join(lines)
 
 
@@ -143,6 +180,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--tools", action="append", default=[], help="a folder holding torchfix/fixit/ruff")
+    parser.add_argument("--no-startup", action="store_true", help="skip the one-small-file runs")
     args = parser.parse_args()
     sys.path.insert(0, str(HERE))
     actlint = [sys.executable, "-m", "actlint"]
@@ -150,12 +188,14 @@ def main() -> None:
     tools = find_tools(args.tools)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
+        ENV["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
         for name, path in corpora(names, Path(tmp)).items():
             files, mb = size_mb(path)
             print(f"# {name}: {files} files, {mb:.1f} MB", file=sys.stderr)
             rows.append((name, files, mb, measure(commands(path, args.jobs, tools, actlint), args.runs)))
             shutil.rmtree(path / ".actlint_cache", ignore_errors=True)
-    print(report(rows, startup(actlint, args.runs)))
+        start = startup(actlint, args.runs, Path(tmp)) if not args.no_startup else {}
+    print(report(rows, start))
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 
-
 def parse(path: str) -> int:
     import libcst
 
@@ -28,8 +27,16 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("root")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--largest", action="store_true",
+                        help="parse only the largest file the prefilter keeps (for its peak memory)")
     args = parser.parse_args()
     files = sorted(str(p) for p in Path(args.root).rglob("*.py") if p.is_file())
+    if args.largest:
+        from actlint.engine import worth_parsing
+
+        kept = [f for f in files if worth_parsing(Path(f).read_bytes())]
+        print(parse(max(kept, key=os.path.getsize)) if kept else 0)
+        return
     if args.jobs <= 1:
         print(sum(map(parse, files)))
         return
