@@ -310,6 +310,9 @@ class Interpreter:
 
     def exec_import_from(self, small: cst.ImportFrom, frame: Frame) -> None:
         if isinstance(small.names, cst.ImportStar):
+            module = dotted(small.module) if small.module is not None and not small.relative else ""
+            if module.split(".", 1)[0] in STAR_LIBRARIES:  # `from keras.layers import *`
+                frame.env.vars[STAR] = frame.env.vars.get(STAR, ()) + (canonical(module),)
             return
         module = dotted(small.module) if small.module is not None else ""
         if small.relative:
@@ -451,7 +454,10 @@ class Interpreter:
             return Const(_BUILTIN_CONSTANTS[node.value])
         if node.value in _BUILTIN_NAMES and not frame.env.defines(node.value):
             return Ref("builtins." + node.value)  # so frontends can model enumerate(), iter(), next()
-        return frame.env.lookup(node.value)
+        value = frame.env.lookup(node.value)
+        if value is None and not frame.env.defines(node.value):
+            return star_imported(frame.env.lookup(STAR) or (), node.value)
+        return value
 
     def eval_Integer(self, node, frame):
         value = _int_literal(node)
@@ -742,6 +748,33 @@ def _is_recursive(func: Function, stack: list) -> bool:
 
 def _is_dataclass(cls: Class) -> bool:
     return any(dotted(getattr(d.decorator, "func", d.decorator)).endswith("dataclass") for d in cls.node.decorators)
+
+
+STAR = "*"  # env key: the library modules star-imported there, in order
+STAR_LIBRARIES = {"keras", "tensorflow", "tf_keras", "torch"}
+# What a star import of a library module brings, by the module's last part: the names the
+# frontends know by that module (a name none of them claims stays unknown: quiet).
+_STAR_NAMES = {
+    "models": lambda n: n in ("Sequential", "Model", "load_model"),
+    "losses": lambda n: n.endswith(("Crossentropy", "crossentropy", "Loss")) or n in ("get", "kl_divergence", "KLDivergence"),
+    "activations": lambda n: n.islower(),
+    "utils": lambda n: n == "to_categorical",
+    "np_utils": lambda n: n == "to_categorical",
+    "layers": lambda n: n[:1].isupper(),
+    "core": lambda n: n[:1].isupper(),
+    "nn": lambda n: n[:1].isupper(),
+    "functional": lambda n: n.islower(),
+}
+
+
+def star_imported(modules: tuple, name: str):
+    """The library symbol `name` is, under `from <module> import *` (the last such import that
+    provides it wins, as in Python), else None."""
+    for module in reversed(modules):
+        provides = _STAR_NAMES.get(module.rsplit(".", 1)[-1])
+        if provides is not None and provides(name):
+            return Ref(canonical(module + "." + name))
+    return None
 
 
 GRAD_OFF = ("no_grad", "inference_mode")
