@@ -183,6 +183,12 @@ def lint_source(path: str, data: bytes, session: Optional[Session] = None) -> Fi
 TOO_DEEP = "skipped: the code is nested too deeply to analyze"
 
 
+def cacheable(results) -> bool:
+    """Whether results may be cached: not when they depend on this run (an internal error, or the
+    time budget running out on a busy machine), so the next run tries the file again."""
+    return not any(r.code == "ACT003" or (r.code == "ACT004" and "took longer" in r.message) for r in results)
+
+
 def _skip_reason(error: BaseException) -> Optional[str]:
     """Why a file is skipped rather than an internal error: a recursion limit (also when libcst's
     code generation re-raises it as another exception) or the time budget."""

@@ -10,7 +10,7 @@ import os
 from dataclasses import replace
 from typing import Optional
 
-from actlint.engine import FileReport, Session, lint_source, worth_parsing
+from actlint.engine import FileReport, Session, cacheable, lint_source, worth_parsing
 
 SERIAL_BELOW = 24  # files to parse: under this, no pool
 SCREEN_FROM = 500  # files to read: from this many, reading and prefiltering run on the pool too
@@ -69,7 +69,7 @@ def lint_many(items: list, jobs: int, cache=None, session: Optional[Session] = N
         done and done(path)
     for report in _lint(todo, jobs, session):
         reports[report.path] = report
-        if cache is not None and not any(r.code == "ACT003" for r in report.results):
+        if cache is not None and cacheable(report.results):
             cache.put(keys[report.path], report.results, report.deps)
         done and done(report.path)
     return reports

@@ -462,3 +462,17 @@ def test_broken_notebooks_beside_good_files(beside, content, words):
     assert_one_diagnostic(found, "broken.ipynb", "ACT002", words)
     assert_good_file_linted(found, "fine.ipynb")
     assert_good_file_linted(found)
+
+
+def test_a_time_out_is_not_cached(tmp_path, monkeypatch):
+    """Running out of time depends on the machine's load: the next run tries the file again."""
+    from actlint.cache import Cache
+    from actlint.frontends import interp
+    from actlint.parallel import lint_many
+
+    cache = Cache(tmp_path)
+    monkeypatch.setattr(interp, "TIME_BUDGET", 0.0)
+    first = lint_many([("slow.py", SLOW.encode())], 1, cache)["slow.py"]
+    assert [r.code for r in first.results] == ["ACT004"]
+    monkeypatch.setattr(interp, "TIME_BUDGET", 10.0)
+    assert lint_many([("slow.py", SLOW.encode())], 1, cache)["slow.py"].results == []
