@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
-from tests.support import run
-
 MODULE = """\
 import torch
 import torch.nn as nn
@@ -22,15 +18,17 @@ class Net(nn.Module):
 """
 
 
-def test_imported_module_finding_is_reported_once_under_an_absolute_path(tmp_path, monkeypatch):
-    """A tree named by its absolute path from inside it: a finding in a module that another file
-    imports is one finding, spelled as the linted file is (not once absolute, once relative)."""
+def test_project_module_is_spelled_as_its_importer(tmp_path, monkeypatch):
+    """Inside the working directory, an importer named by an absolute path finds its modules under
+    absolute paths, and a relative importer under relative ones: a finding located in an imported
+    module must carry the same file name as that module's own findings."""
+    from actlint.frontends.project import Project
+
     (tmp_path / "pkg").mkdir()
     (tmp_path / "pkg" / "__init__.py").write_text("")
     (tmp_path / "pkg" / "net.py").write_text(MODULE)
-    (tmp_path / "train.py").write_text("from pkg.net import Net\n\nnet = Net()\n")
+    (tmp_path / "train.py").write_text("from pkg.net import Net\n")
     monkeypatch.chdir(tmp_path)
-    result = run(tmp_path, "--no-cache", "--output-format", "json", "--exit-zero", "-j", "1")
-    findings = json.loads(result.stdout)
-    assert [(f["code"], f["filename"], f["location"]["row"]) for f in findings] == [
-        ("ACT501", (tmp_path / "pkg" / "net.py").as_posix(), 12)]
+    project = Project(lambda path: None)
+    assert project.locate(str(tmp_path / "train.py"), "pkg.net", 0) == (tmp_path / "pkg" / "net.py").as_posix()
+    assert project.locate("train.py", "pkg.net", 0) == "pkg/net.py"
