@@ -73,6 +73,18 @@ class Fitted:
     target: object  # Target or None
 
 
+HF_TF_HEADS = ("ForSequenceClassification", "ForImageClassification", "ForTokenClassification", "ForMultipleChoice")
+
+
+def is_hf_tf_classifier(name: str) -> bool:
+    """`transformers.TFAutoModelForSequenceClassification[.from_pretrained]` and the like."""
+    parts = name.split(".")
+    if parts[0] != "transformers" or len(parts) < 2:
+        return False
+    cls = parts[-2] if parts[-1] in ("from_pretrained", "from_config") else parts[-1]
+    return cls.startswith("TF") and cls.endswith(HF_TF_HEADS)
+
+
 def keras_name(name: str) -> str:
     """The last component of a Keras symbol, or "" for a non-Keras name."""
     return name.rsplit(".", 1)[-1] if name.startswith("keras.") else ""
@@ -101,6 +113,8 @@ class KerasFrontend(Frontend):
         act = activation_function(name)
         if act is not None:
             return self.activate(args.get(0, "x"), act, _axis(args), node, interp)
+        if is_hf_tf_classifier(name):
+            return self.hf_classifier(name, args, node, interp)
         last = keras_name(name)
         if not last:
             return NOT_HANDLED
@@ -182,6 +196,14 @@ class KerasFrontend(Frontend):
         model = ModelVal(new_id(), outputs=heads, site=interp.site(node))
         self.note(model, interp)
         return model
+
+    def hf_classifier(self, name, args, node, interp) -> ModelVal:
+        """transformers' TF*ForSequenceClassification (image, token...): a Keras model whose output
+        is raw logits, num_labels of them; compiled with a loss that expects probabilities, it is
+        the logits-into-probability-loss bug."""
+        site = interp.site(node)
+        units = const_int(args.get(None, "num_labels")) if name.endswith("from_pretrained") else None
+        return ModelVal(new_id(), outputs=(Head(LINEAR, units, site, site if units is not None else None),), site=site)
 
     def loss_object(self, last, args, node, interp) -> LossVal:
         loss_id, index = LOSS_CLASSES[last]
