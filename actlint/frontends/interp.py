@@ -312,7 +312,7 @@ class Interpreter:
         if isinstance(small.names, cst.ImportStar):
             module = dotted(small.module) if small.module is not None and not small.relative else ""
             if module.split(".", 1)[0] in STAR_LIBRARIES:  # `from keras.layers import *`
-                frame.env.vars[STAR] = frame.env.vars.get(STAR, ()) + (canonical(module),)
+                frame.env.vars[STAR] = (frame.env.vars.get(STAR) or ()) + (canonical(module),)  # None: after an if
             return
         module = dotted(small.module) if small.module is not None else ""
         if small.relative:
