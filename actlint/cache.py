@@ -39,10 +39,14 @@ def project_root(path: str) -> Path:
 class Cache:
     def __init__(self, root: Path, settings: str = ""):
         self.folder = root / CACHE_DIR / __version__
-        self.salt = f"{__version__}\0{_code_fingerprint()}\0{settings}\0"
+        # The working directory and the path as given are part of the key: results carry the names
+        # files are shown under (relative to the working directory), which a real path alone did not
+        # pin down (lint `x` then `/abs/x`: the second run replayed the first run's names).
+        self.code = f"{__version__}\0{_code_fingerprint()}\0"
+        self.salt = f"{self.code}{settings}\0{os.getcwd()}\0"
 
     def key(self, path: str, data: bytes) -> str:
-        return digest((self.salt + os.path.realpath(path) + "\0").encode() + data)
+        return digest((self.salt + path + "\0").encode() + data)
 
     def get(self, key: str) -> Optional[list]:
         try:
@@ -58,9 +62,9 @@ class Cache:
 
     def verification(self, code: str, facts: tuple, compute):
         """`compute()` (the numeric core's verdict on a finding), remembered per code and facts: the
-        verdict is a pure function of them and of actlint's code (in the salt), and computing it
+        verdict is a pure function of them and of actlint's code (`self.code`), and computing it
         needs numpy (~0.1 s to import), which a run whose verdicts are all remembered never imports."""
-        key = digest((self.salt + json.dumps([code, sorted(facts, key=repr)], default=repr)).encode())
+        key = digest((self.code + json.dumps([code, sorted(facts, key=repr)], default=repr)).encode())
         path = self.folder / "verified" / key
         try:
             return json.loads(path.read_text(encoding="utf-8"))["verification"]

@@ -149,3 +149,26 @@ def test_reading_on_the_pool_changes_nothing(tmp_path, monkeypatch):
     monkeypatch.setattr(parallel, "SCREEN_FROM", 10**6)
     assert small.results == lint_paths([str(tmp_path)], jobs=1, max_file_size=2000).results
     assert any(r.code == "ACT004" for r in small.results)
+
+
+def test_cache_hits_keep_the_filenames_of_this_run(tmp_path, monkeypatch):
+    """The same file linted as `x/train.py` and then as `/abs/x/train.py` is reported under the name
+    of each run, as without the cache (a cache keyed on the real path alone replayed the first name)."""
+    from click.testing import CliRunner
+
+    from actlint.cli import main
+
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "x").mkdir()
+    shutil.copy(Path(__file__).resolve().parent.parent / "examples" / "train_mnist.py", tmp_path / "x" / "train.py")
+    monkeypatch.chdir(tmp_path)
+
+    def names(*args):
+        result = CliRunner().invoke(main, ["--output-format", "json", "--exit-zero", *args])
+        found = json.loads(result.stdout)
+        assert found
+        return {r["filename"] for r in found} | {rel["filename"] for r in found for rel in r["related"]}
+
+    assert names("x") == {"x/train.py"}
+    absolute = str(tmp_path / "x")
+    assert names(absolute) == names(absolute, "--no-cache") == {str(tmp_path / "x" / "train.py")}
