@@ -646,8 +646,15 @@ def on_units_axis(axis, rank) -> bool:
 
 
 def _implicit(args: Args, index: int) -> bool:
-    """No dim, or dim=None (the default): torch chooses the axis."""
-    return not args.given(index, "dim") or args.get(index, "dim") == Const(None)
+    """No dim, or dim=None written at the call: torch chooses the axis. A name that is None only by
+    a parameter's default (`F.softmax(x, self.dim)` in a module built `def __init__(self, dim=None)`)
+    is the caller's to set: the finding belongs where the None is written, if anywhere."""
+    if not args.given(index, "dim"):
+        return True
+    import libcst as cst
+
+    node = args.node(index, "dim")
+    return isinstance(node, cst.Name) and node.value == "None"
 
 
 def _short(name: str) -> str:
