@@ -23,6 +23,7 @@ def registry() -> list:
 
 def analyze_module(path: str, module, project=None) -> FileFacts:
     from actlint.frontends.interp import Budget, Interpreter, OutOfTime
+    from actlint.frontends.project import TooManyImports
 
     frontends = registry()
     interp = Interpreter(path, module, frontends, project)
@@ -33,6 +34,8 @@ def analyze_module(path: str, module, project=None) -> FileFacts:
         interp.run()
     except OutOfTime:
         raise
+    except TooManyImports:
+        return analyze_module(path, module)  # the file alone: its project imports are unknown
     except Budget:
         return facts  # too big to follow: say nothing rather than guess
     for frontend in frontends:

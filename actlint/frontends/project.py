@@ -19,13 +19,23 @@ LIBRARIES = {
     "jax", "flax", "optax", "lightning", "pytorch_lightning", "scipy", "os", "sys", "math",
 }
 MAX_BYTES = 1_000_000
+# Project files one linted file's imports may reach, transitively. A training script's reach a few;
+# a library's modules import dozens of siblings each (torch/_dynamo/__init__.py reaches ~100, seconds of
+# parsing): past the limit the file is analyzed alone, its project imports unknown (quiet).
+MAX_MODULES = 32
 PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
+
+
+class TooManyImports(Exception):
+    """The linted file's imports reach more than MAX_MODULES project files."""
 
 
 class Project:
     def __init__(self, parse: Callable[[str], object]):
         self.parse = parse  # path -> libcst.Module or None (shared with the engine's cache)
-        self.envs: dict = {}  # resolved path -> Env, or None while it loads (import cycles)
+        self.envs: dict = {}  # resolved path -> Env (None: it does not load), once its top level ran to the end
+        self.closures: dict = {}  # resolved path -> the project files its top level reached, itself included
+        self.loading: list = []  # (path, files reached so far) of the modules whose top level is running
         self.found: dict = {}  # (directory, module, level) -> path or None
         self.touched: set = set()  # files imported by the current analysis: its cache dependencies
 
@@ -73,14 +83,44 @@ class Project:
         return found
 
     def env(self, path: str, name: str):
-        self.touched.add(path)
+        """The module's top-level names. A module loaded for an earlier file counts with every file
+        it reached, as if loaded again: which files a worker linted before does not change whether
+        this one is over MAX_MODULES, nor its cache dependencies."""
+        if any(path == loading for loading, _ in self.loading):
+            return None  # a cycle sees an empty module, not a crash
         if path in self.envs:
+            self._reach(self.closures[path])
             return self.envs[path]
-        self.envs[path] = None  # a cycle sees an empty module, not a crash
+        self._reach({path})
+        _check_clock(self)
         module = self.parse(path)
-        if module is not None:
-            self.envs[path] = _run_top_level(path, module, self, name)
-        return self.envs[path]
+        reached = {path}
+        self.loading.append((path, reached))
+        try:
+            env = _run_top_level(path, module, self, name) if module is not None else None
+        finally:
+            self.loading.pop()
+        self.envs[path], self.closures[path] = env, frozenset(reached)  # not when it stopped half way
+        return env
+
+    def _reach(self, paths) -> None:
+        self.touched |= paths
+        for _, reached in self.loading:
+            reached |= paths
+        if len(self.touched) > MAX_MODULES:
+            raise TooManyImports()
+
+
+def _check_clock(project: Project) -> None:
+    """Each import counts against the linted file's time budget: a fan of small modules would
+    otherwise never run the 1,000 interpreter steps between looks at the clock."""
+    import time
+
+    from actlint.frontends.interp import OutOfTime
+
+    deadline = getattr(project, "deadline", None)
+    if deadline is not None and time.monotonic() > deadline:
+        raise OutOfTime()
 
 
 def _run_top_level(path: str, module, project: Project, name: str):
