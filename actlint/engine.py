@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Optional
 
 from actlint.catalogue import rules
@@ -93,6 +93,7 @@ class FileReport:
     results: list[Result] = field(default_factory=list)
     parsed: bool = False
     deps: dict = field(default_factory=dict)  # imported project file -> content digest
+    masked: bool = False  # IPython lines (`!pip`, `%matplotlib`) were read as comments: no fixes
 
 
 def diagnostic(code: str, path: str, message: str, row: int = 1, column: int = 1) -> Result:
@@ -107,6 +108,7 @@ class Session:
         self.parsed: dict = {}  # resolved path -> libcst.Module, or None when it does not parse
         self.imported: set = set()  # resolved paths some analysis imported: their trees are kept
         self.overlay = overlay or {}  # resolved path -> bytes to use instead of the file's (fixes not yet written)
+        self.masked: set = set()  # resolved paths read with IPython lines as comments: never rewritten
         self._project = None
 
     def parse_path(self, path: str):
@@ -118,14 +120,20 @@ class Session:
                     data = self.overlay.get(key) or handle.read()
             except OSError:
                 data = b"\x00"
-            self.parsed[key] = _parse(path, data, FileReport(path))
+            self.parsed[key] = self._parsed(key, path, data, FileReport(path))
         return self.parsed[key]
 
     def parse(self, path: str, data: bytes, report: "FileReport"):
         key = os.path.realpath(path)
         if self.parsed.get(key) is None:
-            self.parsed[key] = _parse(path, data, report)
+            self.parsed[key] = self._parsed(key, path, data, report)
         return self.parsed[key]
+
+    def _parsed(self, key: str, path: str, data: bytes, report: "FileReport"):
+        module = _parse(path, data, report)
+        if report.masked:
+            self.masked.add(key)
+        return module
 
     def release(self, path: str) -> None:
         """Forget a linted file's tree unless some analysis imported it: a worker's memory stays
@@ -167,7 +175,10 @@ def lint_source(path: str, data: bytes, session: Optional[Session] = None) -> Fi
         if module is not None:
             report.parsed = True
             session.project.touched.clear()
-            report.results.extend(_analyze(path, module, session.project))
+            results = _analyze(path, module, session.project)
+            if session.masked:  # a fix there would be written over the IPython lines
+                results = [replace(r, fix=None, fix_plan=None) if _edits_in(r, session.masked) else r for r in results]
+            report.results.extend(results)
             report.deps = session.dependencies()
     except Exception as error:  # a resource limit, or an actlint bug: report it, keep linting the other files
         reason = _skip_reason(error)
@@ -178,6 +189,11 @@ def lint_source(path: str, data: bytes, session: Optional[Session] = None) -> Fi
     finally:
         session.release(path)
     return report
+
+
+def _edits_in(result: Result, paths: set) -> bool:
+    edits = result.fix_plan.edits if result.fix_plan is not None else ()
+    return any(os.path.realpath(edit.site.path) in paths for edit in edits)
 
 
 TOO_DEEP = "skipped: the code is nested too deeply to analyze"
@@ -237,12 +253,35 @@ def _parse(path: str, data: bytes, report: FileReport):
     try:
         return cst.parse_module(data)
     except cst.ParserSyntaxError as error:
+        exported = _notebook_export(data)
+        if exported is not None:  # a notebook saved as .py: its errors are those of its Python
+            report.masked = True
+            data = exported
+            if not _python_accepts(path, data, report):
+                return None
+            try:
+                return cst.parse_module(data)
+            except cst.ParserSyntaxError as masked_error:
+                error = masked_error
         if _python_accepts(path, data, report):
             message = "syntax error: libcst cannot parse this code"
             report.results.append(diagnostic("ACT001", path, message, error.raw_line, error.raw_column + 1))
     except (UnicodeDecodeError, LookupError, SyntaxError) as error:
         report.results.append(diagnostic("ACT002", path, f"cannot decode the file: {error}"))
     return None
+
+
+def _notebook_export(data: bytes):
+    """A notebook saved as .py keeps its `!pip install` and `%matplotlib inline` lines: the source
+    with those lines read as comments (rows unchanged), or None when the file has none."""
+    from actlint import notebooks
+
+    try:
+        lines = notebooks.split_lines(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        return None
+    masked = notebooks.mask_lines(lines)
+    return None if masked == lines else "".join(line + "\n" for line in masked).encode("utf-8")
 
 
 MAX_BRACKET_DEPTH = 100  # CPython itself stops at 200

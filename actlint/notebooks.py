@@ -122,6 +122,11 @@ def _masked(lines: list) -> list:
     return masked
 
 
+def mask_lines(lines: list) -> list:
+    """A .py file's IPython lines (a notebook export's `!pip install`) hidden as in a cell."""
+    return _masked(lines)
+
+
 def _indent(line: str) -> str:
     return line[: len(line) - len(line.lstrip())]
 

@@ -287,3 +287,43 @@ def test_json_fix_edits_in_a_notebook_are_located_by_cell(tmp_path):
     assert (softmax["cell"], softmax["location"], softmax["end_location"]) == (
         3, {"row": 5, "column": 5}, {"row": 5, "column": 19})
     assert (item["cell"], item["location"]) == (3, {"row": 5, "column": 5})
+
+
+# -- notebooks exported as .py (`!pip install` lines kept) ------------------------------------
+
+EXPORTED = """\
+# Kaggle notebook exported as a script
+!pip install -q tensorflow
+%matplotlib inline
+from tensorflow import keras
+
+model = keras.Sequential([keras.layers.Flatten(), keras.layers.Dense(1, activation="softmax")])
+model.compile(optimizer="adam", loss="binary_crossentropy")
+"""
+
+
+def test_a_notebook_exported_as_py_is_linted_with_its_magics_read_as_comments(tmp_path):
+    path = tmp_path / "kaggle.py"
+    path.write_text(EXPORTED)
+    (result,) = lint_paths([str(path)]).results
+    assert (result.code, result.location.row, result.fix) == ("ACT201", 6, None)  # no fix: it would drop the magics
+    run("--fix", "--unsafe-fixes", "--no-cache", path)
+    assert path.read_text() == EXPORTED
+
+
+def test_an_exported_notebook_with_a_real_syntax_error_still_gets_act001(tmp_path):
+    path = tmp_path / "kaggle.py"
+    path.write_text(EXPORTED + "def broken(:\n    pass\n")
+    assert [(r.code, r.location.row) for r in lint_paths([str(path)]).results] == [("ACT001", 8)]
+
+
+def test_a_fix_is_not_offered_in_an_imported_exported_notebook(tmp_path):
+    models = "!pip install -q tensorflow\nfrom tensorflow import keras\n\ndef build():\n" \
+             "    return keras.Sequential([keras.layers.Dense(1, activation=\"softmax\")])\n"
+    (tmp_path / "models.py").write_text(models)
+    (tmp_path / "train.py").write_text(
+        "from models import build\n\nmodel = build()\nmodel.compile(optimizer=\"adam\", loss=\"binary_crossentropy\")\n")
+    (result,) = lint_paths([str(tmp_path)]).results
+    assert (result.code, Path(result.filename).name, result.fix) == ("ACT201", "models.py", None)
+    outcome = run("--fix", "--unsafe-fixes", "--no-cache", tmp_path)
+    assert outcome.exit_code == 1 and (tmp_path / "models.py").read_text() == models
