@@ -311,13 +311,23 @@ def _could_crash_libcst(data: bytes) -> bool:
     return max(accumulate(_BRACKET_STEP[b] for b in data.translate(None, _NOT_BRACKETS)), default=0) > MAX_BRACKET_DEPTH
 
 
+def python_parse(data: bytes):
+    """CPython's syntax tree of the source. Its SyntaxWarnings (`invalid decimal literal`, and from
+    3.12 `invalid escape sequence`) stay off the terminal: they are about the user's code, not
+    actlint's run, and under `-W error` they would make valid code a syntax error."""
+    import ast
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.parse(data)
+
+
 def _python_accepts(path: str, data: bytes, report: FileReport, max_nesting: Optional[int] = None) -> bool:
     """Whether CPython's parser accepts the file (and, given `max_nesting`, its tree is no deeper);
     if not, its diagnostic is added to the report."""
-    import ast
-
     try:
-        tree = ast.parse(data)
+        tree = python_parse(data)
     except SyntaxError as error:
         where = (error.lineno or 1, error.offset or 1)
         report.results.append(diagnostic("ACT001", path, f"syntax error: {error.msg}", *where))

@@ -156,10 +156,10 @@ class _NodeReplacer(cst.CSTTransformer):
 
 
 def _parse_problem(data: bytes):
-    import ast
+    from actlint.engine import python_parse
 
     try:
-        ast.parse(data)
+        python_parse(data)
         cst.parse_module(data)
     except (SyntaxError, ValueError, cst.ParserSyntaxError) as error:
         return f"the fixed code does not parse ({type(error).__name__}: {error}); the file was left as it was"

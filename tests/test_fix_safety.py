@@ -12,6 +12,7 @@ import difflib
 import os
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 
 import libcst as cst
@@ -178,3 +179,17 @@ def test_a_fix_that_would_not_parse_is_dropped_and_the_other_files_are_fixed(tmp
 
     diff = run(tmp_path, "--diff", "--unsafe-fixes", "--no-cache")
     assert str(keras_file) not in diff.stdout and "does not parse" in diff.stderr
+
+
+def test_a_fix_in_code_python_warns_about_is_applied_quietly(tmp_path):
+    """`0x1for` makes CPython warn (SyntaxWarning: invalid hexadecimal literal). Checking the fixed
+    code printed that warning, and under `-W error` dropped a good fix as code that does not parse."""
+    path = tmp_path / "model.py"
+    source = BUGGY.replace("model = keras", "x = [0x1for y in z]\nmodel = keras")
+    for action in ("always", "error"):
+        path.write_text(source, encoding="utf-8")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter(action)
+            outcome = fix_until_stable(lambda overlay: lint_paths([str(path)], overlay=overlay), unsafe=False)
+        assert [str(w.message) for w in caught] == [] and outcome.broken == {}, action
+        assert outcome.after[os.path.realpath(path)].decode() == source.replace('"softmax"', '"sigmoid"')

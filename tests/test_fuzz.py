@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 
 import hypothesmith
@@ -238,3 +239,18 @@ def test_every_fixture_truncated_mid_file(path):
     for cut in sorted({len(data) // 3, len(data) // 2, len(data) * 2 // 3}):
         assert_survived(lint_file(data[:cut], path.name) if path.suffix == ".ipynb" else lint_bytes(data[:cut], path.name),
                         (path.name, cut))
+
+
+def test_python_syntax_warnings_about_the_code_stay_quiet():
+    """Found by fuzzing: CPython's parser, asked where libcst failed, warned about the user's code
+    (`<unknown>:2: SyntaxWarning: invalid decimal literal` on stderr), and under `-W error` the
+    warning became the reported syntax error instead of the real one on row 3."""
+    data = b'import torch\nx = 1if y else 2\nprint "x"\n'
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        results = lint_bytes(data)
+    assert [str(w.message) for w in caught] == []
+    assert [(r.code, r.location.row) for r in results] == [("ACT001", 3)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert [(r.code, r.location.row) for r in lint_bytes(data)] == [("ACT001", 3)]
