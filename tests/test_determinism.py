@@ -75,9 +75,8 @@ def test_cold_and_warm_cache_give_the_same_bytes(tree, baseline):
     assert actlint(tree.parent, 4, *shuffled, "-j", "2") == baseline  # cold: every file linted, then stored
     stored = sum(len(names) for _, _, names in os.walk(cache))
     assert stored >= parallel.SERIAL_BELOW
-    assert actlint(tree.parent, 5, tree, "-j", "2") == baseline  # warm
-    random.Random(6).shuffle(shuffled)
-    assert actlint(tree.parent, 6, *shuffled, "-j", "1") == baseline  # warm, in-process
+    shuffled.reverse()
+    assert actlint(tree.parent, 5, *shuffled, "-j", "2") == baseline  # warm: every file a hit, no pool needed
     # Nothing new: every file was a hit. (An actlint file edited during the run changes the cache's
     # salt and fails this: run it on a checkout nobody is editing.)
     assert sum(len(names) for _, _, names in os.walk(cache)) == stored
