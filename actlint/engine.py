@@ -197,12 +197,13 @@ def _edits_in(result: Result, paths: set) -> bool:
 
 
 TOO_DEEP = "skipped: the code is nested too deeply to analyze"
+OUT_OF_TIME = "skipped: analysis took longer than"
 
 
 def cacheable(results) -> bool:
     """Whether results may be cached: not when they depend on this run (an internal error, or the
     time budget running out on a busy machine), so the next run tries the file again."""
-    return not any(r.code == "ACT003" or (r.code == "ACT004" and "took longer" in r.message) for r in results)
+    return not any(r.code == "ACT003" or r.message.startswith(OUT_OF_TIME) for r in results)
 
 
 def _skip_reason(error: BaseException) -> Optional[str]:
@@ -215,7 +216,7 @@ def _skip_reason(error: BaseException) -> Optional[str]:
         if isinstance(error, RecursionError):
             return TOO_DEEP
         if isinstance(error, OutOfTime):
-            return f"skipped: analysis took longer than {TIME_BUDGET:g} s"
+            return f"{OUT_OF_TIME} {TIME_BUDGET:g} s"
         seen.add(id(error))
         error = error.__cause__ or error.__context__
     return None

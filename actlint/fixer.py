@@ -72,7 +72,7 @@ def _apply(results: list, outcome: Outcome) -> bool:
             touching.add(id(fix))
     failed = set()
     for path, (module, replacements, imports, touching) in plans.items():
-        current = outcome.after.get(path) or _read(path, module)
+        current = outcome.after.get(path) or _read(path)
         if not path.endswith(".ipynb") and current != module.bytes:  # never write text actlint altered
             outcome.broken[path] = "the file was read with its IPython lines as comments; fix it by hand"
             failed |= touching
@@ -90,7 +90,7 @@ def _apply(results: list, outcome: Outcome) -> bool:
     return len(failed) < len(fixes)
 
 
-def _read(path: str, module) -> bytes:
+def _read(path: str) -> bytes:
     """The file's bytes as they are on disk (a notebook's JSON, not its concatenated cells)."""
     with open(path, "rb") as handle:
         return handle.read()

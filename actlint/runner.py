@@ -75,8 +75,8 @@ def read_file(path: str, max_size: int = MAX_FILE_SIZE):
         return diagnostic("ACT002", path, f"cannot read the file: {error.strerror or error}")
 
 
-def too_big(size: int, limit: int) -> str:
-    return f"skipped: the file is {_size(size, limit)}, over the max-file-size limit of {_size(limit)}"
+def too_big(size: int, limit: int, what: str = "the file") -> str:
+    return f"skipped: {what} is {_size(size, limit)}, over the max-file-size limit of {_size(limit)}"
 
 
 def _size(n: int, above: Optional[int] = None) -> str:
@@ -174,7 +174,7 @@ class _Linter:
         code = source.encode("utf-8")
         limit = self.limit(path)
         if limit and len(code) > limit:
-            return diagnostic("ACT004", path, too_big(len(code), limit).replace("the file is", "its code is"))
+            return diagnostic("ACT004", path, too_big(len(code), limit, "its code"))
         self.texts[path] = code
         return code
 
