@@ -22,7 +22,7 @@ def registry() -> list:
 
 
 def analyze_module(path: str, module, project=None) -> FileFacts:
-    from actlint.frontends.interp import Budget, Interpreter, OutOfTime
+    from actlint.frontends.interp import Budget, Interpreter
     from actlint.frontends.project import TooManyImports
 
     frontends = registry()
@@ -32,8 +32,6 @@ def analyze_module(path: str, module, project=None) -> FileFacts:
     facts = FileFacts(path)
     try:
         interp.run()
-    except OutOfTime:
-        raise
     except TooManyImports:
         return analyze_module(path, module)  # the file alone: its project imports are unknown
     except Budget:

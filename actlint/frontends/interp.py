@@ -67,8 +67,9 @@ class Budget(Exception):
     """The file needs more evaluation steps than we allow; give up on it quietly."""
 
 
-class OutOfTime(Budget):
-    """The file's analysis ran past its deadline (TIME_BUDGET): it is reported as skipped."""
+class OutOfTime(Exception):
+    """The file's analysis ran past its deadline (TIME_BUDGET): not a Budget (said nothing about), it
+    goes up to the engine and is reported as skipped."""
 
 
 @dataclass(frozen=True)

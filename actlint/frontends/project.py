@@ -38,6 +38,7 @@ class Project:
         self.loading: list = []  # (path, files reached so far) of the modules whose top level is running
         self.found: dict = {}  # (directory, module, level) -> path or None
         self.touched: set = set()  # files imported by the current analysis: its cache dependencies
+        self.deadline: Optional[float] = None  # the linted file's (interp.TIME_BUDGET), imports included
 
     # -- where a module lives ------------------------------------------------------
 
@@ -118,21 +119,18 @@ def _check_clock(project: Project) -> None:
 
     from actlint.frontends.interp import OutOfTime
 
-    deadline = getattr(project, "deadline", None)
-    if deadline is not None and time.monotonic() > deadline:
+    if project.deadline is not None and time.monotonic() > project.deadline:
         raise OutOfTime()
 
 
 def _run_top_level(path: str, module, project: Project, name: str):
     from actlint.frontends import registry
-    from actlint.frontends.interp import Budget, Interpreter, OutOfTime
+    from actlint.frontends.interp import Budget, Interpreter
 
-    deadline = getattr(project, "deadline", None)
-    interp = Interpreter(path, module, registry(), project, name=name.rpartition(".")[2] or name, deadline=deadline)
+    interp = Interpreter(path, module, registry(), project, name=name.rpartition(".")[2] or name,
+                         deadline=project.deadline)
     try:
         return interp.run(top_level_only=True)
-    except OutOfTime:
-        raise
     except (Budget, RecursionError):
         return None
 
