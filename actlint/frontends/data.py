@@ -70,6 +70,20 @@ def const_int(value):
     return None
 
 
+def hf_model_class(name: str):
+    """The transformers class a call builds (`transformers.X`, `X.from_pretrained`, `X.from_config`), else None."""
+    parts = name.split(".")
+    if parts[0] != "transformers" or len(parts) < 2:
+        return None
+    return parts[-2] if parts[-1] in ("from_pretrained", "from_config") else parts[-1]
+
+
+def hf_num_labels(name: str, args: Args, site):
+    """(units, the site that sets them) of a transformers classifier: `num_labels=` given to from_pretrained."""
+    units = const_int(args.get(None, "num_labels")) if name.endswith("from_pretrained") else None
+    return units, (site if units is not None else None)
+
+
 def const_str(value):
     return value.value if isinstance(value, Const) and isinstance(value.value, str) else None
 

@@ -12,7 +12,7 @@ import libcst as cst
 
 from actlint.checks import batch_axis_finding
 from actlint.facts import LINEAR, LOG_SOFTMAX, OTHER, SIGMOID, SOFTMAX, UNKNOWN, Binding, Head, Loss
-from actlint.frontends.data import const_int, const_str
+from actlint.frontends.data import const_int, const_str, hf_model_class, hf_num_labels
 from actlint.frontends.interp import NOT_HANDLED, Args, Frontend
 from actlint.frontends.values import (
     Class, Const, Data, Function, Instance, Layer, LossVal, Mapping, ModelVal, Ref, Seq, TargetVal, Tensor,
@@ -78,11 +78,8 @@ HF_TF_HEADS = ("ForSequenceClassification", "ForImageClassification", "ForTokenC
 
 def is_hf_tf_classifier(name: str) -> bool:
     """`transformers.TFAutoModelForSequenceClassification[.from_pretrained]` and the like."""
-    parts = name.split(".")
-    if parts[0] != "transformers" or len(parts) < 2:
-        return False
-    cls = parts[-2] if parts[-1] in ("from_pretrained", "from_config") else parts[-1]
-    return cls.startswith("TF") and cls.endswith(HF_TF_HEADS)
+    cls = hf_model_class(name)
+    return cls is not None and cls.startswith("TF") and cls.endswith(HF_TF_HEADS)
 
 
 def keras_name(name: str) -> str:
@@ -202,8 +199,8 @@ class KerasFrontend(Frontend):
         is raw logits, num_labels of them; compiled with a loss that expects probabilities, it is
         the logits-into-probability-loss bug."""
         site = interp.site(node)
-        units = const_int(args.get(None, "num_labels")) if name.endswith("from_pretrained") else None
-        return ModelVal(new_id(), outputs=(Head(LINEAR, units, site, site if units is not None else None),), site=site)
+        units, units_site = hf_num_labels(name, args, site)
+        return ModelVal(new_id(), outputs=(Head(LINEAR, units, site, units_site),), site=site)
 
     def loss_object(self, last, args, node, interp) -> LossVal:
         loss_id, index = LOSS_CLASSES[last]

@@ -8,10 +8,12 @@ reaches a loss, so it is never mistaken for the trained head.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from actlint.checks import Finding, batch_axis_finding
 from actlint.facts import INDEX, LINEAR, LOG_SOFTMAX, MULTI_HOT, ONE_HOT, OTHER, SIGMOID, SOFTMAX, UNKNOWN
 from actlint.facts import Binding, Head, Loss
-from actlint.frontends.data import const_int, target
+from actlint.frontends.data import const_int, hf_model_class, hf_num_labels, target
 from actlint.frontends.interp import NOT_HANDLED, Args, Frontend
 from actlint.frontends.values import (
     Class, Const, Data, Function, Instance, Layer, LossVal, Mapping, ModelVal, Obj, Ref, Seq, TargetVal, Tensor,
@@ -227,8 +229,7 @@ class TorchFrontend(Frontend):
         """transformers' *ForSequenceClassification (and image, audio, token classification):
         called, it gives an output whose `.logits` are raw scores, num_labels of them."""
         site = interp.site(node)
-        units = const_int(args.get(None, "num_labels")) if name.endswith("from_pretrained") else None
-        head = torch_head(LINEAR, units, site, site if units is not None else None)
+        head = torch_head(LINEAR, *hf_num_labels(name, args, site))
         layer = Layer("hf_classifier", head, site, inner=hf_classifier_rank(name))
         return ModelVal(new_id(), (layer,), framework=TORCH, site=site, outputs=None)
 
@@ -262,9 +263,8 @@ class TorchFrontend(Frontend):
         if axis == 0 and is_batched(tensor):
             self.batch_axis(act, tensor.head.units, site)
         head = tensor.head if tensor is not None else torch_head()
-        if act in (SOFTMAX, LOG_SOFTMAX) and not on_units_axis(axis, _rank(tensor)):
-            head = Head(head.activation, None, head.site, None, head.axis, head.framework, head.name)
-        return Tensor(head.with_activation(act, site, axis), rank=_rank(tensor))
+        return Tensor(_without_units_off_axis(head, act, axis, _rank(tensor)).with_activation(act, site, axis),
+                      rank=_rank(tensor))
 
     # -- local findings (ACT202) ----------------------------------------------------------
 
@@ -344,10 +344,8 @@ class TorchFrontend(Frontend):
             return Tensor(layer.head, rank=rank)
         if layer.kind == "activation":
             self.check_module_dim(layer, tensor)
-            units, units_site = head.units, head.units_site
-            if layer.head.activation in (SOFTMAX, LOG_SOFTMAX) and not on_units_axis(layer.head.axis, rank):
-                units, units_site = None, None
-            return Tensor(torch_head(layer.head.activation, units, layer.head.site, units_site,
+            head = _without_units_off_axis(head, layer.head.activation, layer.head.axis, rank)
+            return Tensor(torch_head(layer.head.activation, head.units, layer.head.site, head.units_site,
                                      layer.head.axis), rank=rank)
         if layer.kind in ("identity", "flatten"):
             return Tensor(head, rank=2 if layer.kind == "flatten" else rank)
@@ -636,6 +634,13 @@ def tensor_binop(left, right, node):
     return Tensor(Head(framework=tensor.head.framework), rank=tensor.rank)
 
 
+def _without_units_off_axis(head: Head, act, axis, rank) -> Head:
+    """A softmax over another axis than the units (attention over steps) does not carry their count."""
+    if act in (SOFTMAX, LOG_SOFTMAX) and not on_units_axis(axis, rank):
+        return replace(head, units=None, units_site=None)
+    return head
+
+
 def on_units_axis(axis, rank) -> bool:
     """Whether a softmax over `axis` runs along the units a linear layer gave (the last axis).
     Known not to only when the rank is known: dim=1 on a 3-D (batch, steps, 1) tensor is an
@@ -674,11 +679,8 @@ HF_CLASSIFIER_HEADS = {"ForSequenceClassification": 2, "ForImageClassification":
 def hf_classifier_rank(name: str):
     """The rank of the logits of a transformers (PyTorch) classification model built by `name`
     (the class, or its from_pretrained/from_config), else None. TF and Flax classes are not torch."""
-    parts = name.split(".")
-    if parts[0] != "transformers" or len(parts) < 2:
-        return None
-    cls = parts[-2] if parts[-1] in ("from_pretrained", "from_config") else parts[-1]
-    if cls.startswith(("TF", "Flax")) or not cls[:1].isupper():
+    cls = hf_model_class(name)
+    if cls is None or cls.startswith(("TF", "Flax")) or not cls[:1].isupper():
         return None
     return next((rank for suffix, rank in HF_CLASSIFIER_HEADS.items() if cls.endswith(suffix)), None)
 
