@@ -87,7 +87,7 @@ def _concatenate(cells: list):
             continue
         lines = split_lines(_cell_text(cell, number))
         code_cells.append(Cell(number, len(source_lines) + 1, tuple(lines)))
-        source_lines.extend(_masked(lines))
+        source_lines.extend(mask_lines(lines))
     return "".join(line + "\n" for line in source_lines), CellMap(tuple(code_cells))
 
 
@@ -106,25 +106,20 @@ def _cell_text(cell: dict, number: int) -> str:
     raise NotebookError(f"not a notebook: cell {number} has a source that is not text")
 
 
-def _masked(lines: list) -> list:
+def mask_lines(lines: list) -> list:
     """IPython lines hidden: as a comment, or as `pass` where a statement may be needed (an indented
     magic can be a block's only statement). Comments keep a leading magic out of the way of the
     import block, so a fix's new import merges into the cell's imports."""
     if lines and lines[0].lstrip().startswith("%%"):
         words = lines[0].lstrip()[2:].split()
         keeps_python = bool(words) and words[0] in PYTHON_CELL_MAGICS
-        return [_comment(lines[0])] + (_masked(lines[1:]) if keeps_python else [_comment(line) for line in lines[1:]])
+        return [_comment(lines[0])] + (mask_lines(lines[1:]) if keeps_python else [_comment(line) for line in lines[1:]])
     masked, continued = [], False
     for line in lines:
         hidden = continued or bool(MAGIC.match(line))
         masked.append((_comment(line) if continued or not _indent(line) else _indent(line) + "pass") if hidden else line)
         continued = hidden and line.rstrip().endswith("\\")
     return masked
-
-
-def mask_lines(lines: list) -> list:
-    """A .py file's IPython lines (a notebook export's `!pip install`) hidden as in a cell."""
-    return _masked(lines)
 
 
 def _indent(line: str) -> str:

@@ -132,21 +132,21 @@ def test_suppressions_work_in_cells(tmp_path):
     "?model.fit", "    %time f()", "%timeit -n 3 \\",
 ])
 def test_magics_are_masked_keeping_indentation(line):
-    (masked,) = notebooks._masked([line])
+    (masked,) = notebooks.mask_lines([line])
     indent = line[: len(line) - len(line.lstrip())]
     assert masked == (indent + "pass" if indent else "#")  # indented: maybe a block's only statement
 
 
 @pytest.mark.parametrize("line", ["x = 5 % 3", "a != b", "x %= 2", "print('!')", "y = '%d' % 3"])
 def test_python_is_not_masked(line):
-    assert notebooks._masked([line]) == [line]
+    assert notebooks.mask_lines([line]) == [line]
 
 
 def test_cell_magics():
-    assert notebooks._masked(["%%bash", "ls", "  echo hi"]) == ["#", "#", "  #"]
-    assert notebooks._masked(["%%time", "x = 1", "!ls", "for i in x:", "    %time f(i)"]) == [
+    assert notebooks.mask_lines(["%%bash", "ls", "  echo hi"]) == ["#", "#", "  #"]
+    assert notebooks.mask_lines(["%%time", "x = 1", "!ls", "for i in x:", "    %time f(i)"]) == [
         "#", "x = 1", "#", "for i in x:", "    pass"]
-    assert notebooks._masked(["%cd /tmp \\", "  more"]) == ["#", "  #"]
+    assert notebooks.mask_lines(["%cd /tmp \\", "  more"]) == ["#", "  #"]
 
 
 @pytest.mark.parametrize("cell", [
@@ -156,7 +156,7 @@ def test_cell_magics():
 def test_masked_cells_parse(cell):
     import ast
 
-    ast.parse("\n".join(notebooks._masked(cell.splitlines())))
+    ast.parse("\n".join(notebooks.mask_lines(cell.splitlines())))
 
 
 def test_the_cell_map_inverts():
