@@ -207,7 +207,7 @@ class Configs:
         self.explicit = load(explicit) if explicit else None
         self.default = Settings(root=Path(os.getcwd()))
         self._by_dir = {}
-        self._by_name = {}  # directory as a string -> Settings, without building Paths
+        self._by_name = {}  # directory as given -> Settings, without building Paths
 
     def for_path(self, path, is_dir: Optional[bool] = None) -> Settings:
         """`is_dir`, when the caller knows it, saves a stat."""
@@ -215,11 +215,11 @@ class Configs:
             return self.explicit
         if self.isolated:
             return self.default
-        path = os.path.abspath(path)
+        path = os.fspath(path)
         directory = path if (os.path.isdir(path) if is_dir is None else is_dir) else os.path.dirname(path)
-        found = self._by_name.get(directory)
+        found = self._by_name.get(directory)  # keyed by the folder as given: the working directory is fixed
         if found is None:
-            found = self._by_name[directory] = self._for_dir(Path(directory))
+            found = self._by_name[directory] = self._for_dir(Path(os.path.abspath(directory or os.curdir)))
         return found
 
     def _for_dir(self, directory: Path) -> Settings:
