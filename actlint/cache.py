@@ -36,6 +36,9 @@ def project_root(path: str) -> Path:
     return Path.cwd()
 
 
+_CLEAN = json.dumps({"deps": {}, "results": []}).encode()
+
+
 class Cache:
     def __init__(self, root: Path, settings: str = ""):
         self.folder = root / CACHE_DIR / __version__
@@ -44,18 +47,31 @@ class Cache:
         # pin down (lint `x` then `/abs/x`: the second run replayed the first run's names).
         self.code = f"{__version__}\0{_code_fingerprint()}\0"
         self.salt = f"{self.code}{settings}\0{os.getcwd()}\0"
+        self._hashes = {}  # path -> digest of an imported file, hashed once per run however many import it
 
     def key(self, path: str, data: bytes) -> str:
         return digest((self.salt + path + "\0").encode() + data)
 
     def get(self, key: str) -> Optional[list]:
         try:
-            entry = json.loads((self.folder / key[:2] / key).read_text(encoding="utf-8"))
+            handle = os.open(f"{self.folder}/{key[:2]}/{key}", os.O_RDONLY)
+            try:
+                text = os.read(handle, 1 << 24)
+            finally:
+                os.close(handle)
+            if text == _CLEAN:  # most entries: a file without findings or imports
+                return []
+            entry = json.loads(text)
         except (OSError, ValueError):
             return None
-        if not all(_hash_of(path) == value for path, value in entry["deps"].items()):
+        if not all(self._hash_of(path) == value for path, value in entry["deps"].items()):
             return None
         return [_result(item) for item in entry["results"]]
+
+    def _hash_of(self, path: str) -> Optional[str]:
+        if path not in self._hashes:
+            self._hashes[path] = _hash_of(path)
+        return self._hashes[path]
 
     def put(self, key: str, results: list, deps: dict) -> None:
         self._write(self.folder / key[:2], key, {"deps": deps, "results": [_plain(r) for r in results]})

@@ -7,13 +7,14 @@ start than it saves. Each worker keeps one parse Session for all the files it li
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import replace
 from typing import Optional
 
 from actlint.engine import FileReport, Session, cacheable, lint_source, worth_parsing
 
 SERIAL_BELOW = 24  # files to parse: under this, no pool
-SCREEN_FROM = 500  # files to read: from this many, reading and prefiltering run on the pool too
+SCREEN_FROM = 200  # files to read: from this many, reading, prefilter and cache look-ups are shared by forks
 _session: Optional[Session] = None
 
 
@@ -21,36 +22,74 @@ def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def screen(items: list, jobs: int) -> dict:
-    """{path: bytes or an ACT0xx Result} for (path, size limit) items of a large run, read (as
-    `runner.read_file` reads them) and prefiltered on `jobs` forked processes: reading and the byte
-    prefilter are most of a run over a tree without ML code. A file the prefilter drops comes back
-    as b"": linting it finds nothing either way. Small runs, or platforms that cannot fork (spawned
-    workers would import actlint again, slower than reading), get {} and read the files themselves."""
-    if jobs <= 1 or len(items) < SCREEN_FROM:
-        return {}
-    import multiprocessing
+def screen(items: list, jobs: int, cache=None) -> tuple[dict, dict]:
+    """Read (as `runner.read_file` reads) and prefilter the (path, size limit) items of a large run,
+    and look them up in the cache, on `jobs` processes: this process and jobs - 1 forked children, each
+    with an equal share. That is most of a run over a tree without ML code, and all of a warm one.
 
-    if multiprocessing.get_start_method() != "fork":
-        return {}
-    from concurrent.futures import ProcessPoolExecutor
-
-    groups = [items[i::jobs * 4] for i in range(jobs * 4)]
-    found = {}
-    with ProcessPoolExecutor(jobs) as pool:
-        for screened in pool.map(_screen, groups):
-            found.update(screened)
-    return found
+    Returns ({path: bytes or an ACT0xx Result}, {path: FileReport settled here}): a file the prefilter
+    drops comes back as b"" with an empty report, a cache hit with its report (and its bytes only when
+    it has results, for showing and suppressions). Small runs, and platforms without fork (spawned
+    workers would import actlint again, slower than reading), get ({}, {}) and read files themselves."""
+    if jobs <= 1 or len(items) < SCREEN_FROM or not _can_fork():
+        return {}, {}
+    contents, reports = {}, {}
+    for part in _forked_map(lambda share: _screen(share, cache), [items[i::jobs] for i in range(jobs)]):
+        for path, data, report in part:
+            contents[path] = data
+            if report is not None:
+                reports[path] = report
+    return contents, reports
 
 
-def _screen(items: list) -> list:
+def _screen(items: list, cache) -> list:
     from actlint.runner import read_file
 
     screened = []
     for path, limit in items:
-        data = read_file(path, limit)
-        screened.append((path, data if not isinstance(data, bytes) or worth_parsing(data) else b""))
+        data, report = read_file(path, limit), None
+        if isinstance(data, bytes):
+            if not worth_parsing(data):
+                data, report = b"", FileReport(path)
+            elif cache is not None and (hit := cache.get(cache.key(path, data))) is not None:
+                data, report = data if hit else b"", FileReport(path, hit, True)
+        screened.append((path, data, report))
     return screened
+
+
+def _can_fork() -> bool:
+    return hasattr(os, "fork") and sys.platform.startswith("linux")  # fork is unsafe on macOS
+
+
+def _forked_map(function, parts: list) -> list:
+    """[function(part) for part in parts], parts[1:] each in a forked child, parts[0] here meanwhile.
+    A child that fails (killed, out of memory) has its part done here instead."""
+    import pickle
+
+    children = []
+    for part in parts[1:]:
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: send the answer and leave without any of the parent's clean-up
+            status = 1
+            try:
+                os.close(read)
+                with os.fdopen(write, "wb") as out:
+                    pickle.dump(function(part), out, pickle.HIGHEST_PROTOCOL)
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(write)
+        children.append((pid, read, part))
+    done = [function(parts[0])]
+    for pid, read, part in children:
+        with os.fdopen(read, "rb") as answer:
+            try:
+                done.append(pickle.load(answer))
+            except Exception:  # a truncated or empty answer: the child died
+                done.append(function(part))
+        os.waitpid(pid, 0)
+    return done
 
 
 def lint_many(items: list, jobs: int, cache=None, session: Optional[Session] = None, done=None) -> dict:

@@ -69,10 +69,25 @@ def read_file(path: str, max_size: int = MAX_FILE_SIZE):
             return diagnostic("ACT002", path, "not a regular file")
         if max_size and info.st_size > max_size:
             return diagnostic("ACT004", path, too_big(info.st_size, max_size))
-        with open(path, "rb") as handle:
-            return handle.read()
+        return _read(path, info.st_size)
     except OSError as error:
         return diagnostic("ACT002", path, f"cannot read the file: {error.strerror or error}")
+
+
+def _read(path: str, size: int) -> bytes:
+    """The bytes of a regular file `size` bytes long at its last stat, by the os calls alone (half the
+    cost of `open().read()` over thousands of small files)."""
+    handle = os.open(path, os.O_RDONLY)
+    try:
+        data = os.read(handle, size + 1)
+        while len(data) > size:  # it grew since the stat: read on to the end
+            more = os.read(handle, 1 << 20)
+            if not more:
+                break
+            data += more
+        return data
+    finally:
+        os.close(handle)
 
 
 def too_big(size: int, limit: int, what: str = "the file") -> str:
@@ -111,14 +126,17 @@ def lint_paths(paths, selection: Selection = Selection(None), configs: Optional[
     run = Run(files=len(found.files), missing=found.missing)
     overlay = overlay or {}
     linter = _Linter(configs, selection, overlay, max_file_size)
-    early = {} if overlay else screen([(p, linter.limit(p)) for p in found.files if not p.endswith(".ipynb")], jobs)
+    early, settled = ({}, {}) if overlay else screen(
+        [(p, linter.limit(p)) for p in found.files if not p.endswith(".ipynb")], jobs, cache)
     contents = {path: linter.source(path, early[path] if path in early else
                                     overlay and overlay.get(os.path.realpath(path)) or linter.read(path))
                 for path in found.files}
-    sources = [(p, data) for p, data in contents.items() if isinstance(data, bytes)]
+    sources = [(p, data) for p, data in contents.items() if isinstance(data, bytes) and p not in settled]
     finished = iter(range(1, run.files + 1))
     tick = (lambda _path: progress(next(finished), run.files, 0)) if progress else None
-    linter.reports = lint_many(sources, jobs, cache, linter.session, tick)
+    for path in settled if tick else ():
+        tick(path)
+    linter.reports = lint_many(sources, jobs, cache, linter.session, tick) | settled
     for path in found.files:
         run.results.extend(linter.lint(path, contents[path]))
         if tick and not isinstance(contents[path], bytes):
@@ -151,7 +169,7 @@ class _Linter:
 
     def limit(self, path: str) -> int:
         """The size limit for this file, in bytes (0: none)."""
-        for limit in (self.max_file_size, self.configs.for_path(path).max_file_size):
+        for limit in (self.max_file_size, self.configs.for_path(path, is_dir=False).max_file_size):
             if limit is not None:
                 return limit
         return MAX_FILE_SIZE
