@@ -16,10 +16,15 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 from functools import lru_cache
 from typing import NamedTuple, Optional
 
-import numpy as np
+# The numeric core multiplies a few small arrays: OpenBLAS's worker threads cost more to start
+# (~60 ms of CPU when numpy is imported) than they could ever save. A user's own setting wins.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402 (after the thread setting, which numpy reads when imported)
 
 from actlint.numeric import claims, fixes, losses
 from actlint.numeric.activations import log_softmax, sigmoid, softmax
