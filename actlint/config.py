@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
@@ -51,9 +52,18 @@ class Settings:
     output_format: Optional[str] = None
     max_file_size: Optional[int] = None  # bytes; 0: no limit; None: the default (engine.MAX_FILE_SIZE)
     _specs: dict = field(default_factory=dict, compare=False, repr=False)
+    _folders: dict = field(default_factory=dict, compare=False, repr=False)  # folder -> excluded?
 
     def excluded(self, path, is_dir: bool) -> bool:
-        return self._matches(self.exclude + self.extend_exclude, path, is_dir)
+        patterns = self.exclude + self.extend_exclude
+        if is_dir or not _names_folders(patterns):
+            return self._matches(patterns, path, is_dir)
+        # Patterns that only name folders exclude a file exactly when they exclude its folder:
+        # one answer per folder (the default patterns, on thousands of files).
+        folder = os.path.dirname(path)
+        if folder not in self._folders:
+            self._folders[folder] = self._matches(patterns, folder or os.curdir, True)
+        return self._folders[folder]
 
     def ignored_codes(self, path) -> tuple:
         """The codes per-file-ignores switches off for this file."""
@@ -71,6 +81,11 @@ class Settings:
 
 
 _DIRECTORY_NAME = re.compile(r"(\*?)([A-Za-z0-9._-]+)/")
+
+
+@lru_cache(maxsize=None)
+def _names_folders(patterns: tuple) -> bool:
+    return all(map(_DIRECTORY_NAME.fullmatch, patterns))
 
 
 def _matcher(patterns: tuple):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from support import BUGGY, TWO_BUGS, codes, run
 
@@ -177,3 +179,29 @@ def test_the_readme_example_is_a_valid_configuration(tmp_path):
     settings = load(tmp_path / "pyproject.toml")
     assert settings.ignore == ("ACT106",) and settings.per_file_ignores[0] == ("tests/**", ("ACT2",))
     assert settings.ignored_codes(tmp_path / "tests" / "unit" / "test_model.py") == ("ACT2",)
+
+
+_NAMES = st.sampled_from(["build", "src", "x.egg-info", "venv", "a", "build.py"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_NAMES, min_size=1, max_size=5), st.sampled_from(["/proj/", "", "./", "../"]), st.booleans())
+def test_folder_name_patterns_match_as_pathspec_does(parts, prefix, extend):
+    """Files under folder-name patterns are answered per folder (one match per folder, not per file);
+    the answer must be pathspec's for the file itself, relative or absolute, inside the root or not."""
+    import os
+    from pathlib import Path
+
+    import pathspec
+
+    from actlint.config import Settings
+
+    root = Path("/proj")
+    settings_ = Settings(root=root, extend_exclude=("venv/",) if extend else ())
+    path = prefix + "/".join(parts)
+    relative = os.path.relpath(os.path.abspath(path), root)
+    if relative.startswith(".."):  # outside the root: the whole path
+        relative = os.path.abspath(path).lstrip("/")
+    spec = pathspec.GitIgnoreSpec.from_lines(settings_.exclude + settings_.extend_exclude)
+    expected = relative not in (".", "") and spec.match_file(relative)
+    assert settings_.excluded(path, False) == expected
