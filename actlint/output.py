@@ -17,8 +17,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import click
-
 from actlint import __version__
 from actlint.catalogue import rules
 
@@ -116,9 +114,18 @@ def _span_end(line: str, start: int, end_column) -> int:
     return token.end() if token else start + 1
 
 
+ANSI_COLOURS = {"red": 31, "yellow": 33, "blue": 34, "cyan": 36}
+
+
+def _style(text: str, fg: str | None = None, bold: bool = False) -> str:
+    """`text` in an ANSI colour and weight, then reset (the sequences click.style wrote)."""
+    start = (f"\x1b[{ANSI_COLOURS[fg]}m" if fg else "") + ("\x1b[1m" if bold else "")
+    return f"{start}{text}\x1b[0m"
+
+
 def _painter(color: bool):
     if color:
-        return lambda s, **style: click.style(s, **style)
+        return _style
     return lambda s, **style: s
 
 
