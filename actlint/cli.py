@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import argparse
 import os
+import re
 import sys
 from dataclasses import dataclass
-
-import click
 
 from actlint import __version__
 from actlint.catalogue import rules
 from actlint.config import FORMAT_NAMES
+
+ANSI = re.compile(r"\033\[[;?0-9]*[a-zA-Z]")  # what a coloured report adds, and a stray escape in a finding
+
+
+class UsageError(Exception):
+    """A bad command line: `main` reports it under the usage line and exits 2."""
 
 
 def _codes(value: str | None) -> tuple:
@@ -23,74 +29,118 @@ def _check_codes(codes: tuple, option: str) -> None:
     known = rules()
     for code in codes:
         if not any(c.startswith(code) for c in known):
-            raise click.UsageError(f"{option}: unknown rule code or prefix {code!r}")
+            raise UsageError(f"{option}: unknown rule code or prefix {code!r}")
 
 
 def _explain(code: str) -> None:
     rule = rules().get(code.upper())
     if rule is None:
-        raise click.UsageError(f"--explain: unknown rule code {code!r} (see --list-rules)")
-    click.echo(f"{rule.code} ({rule.name}), default severity: {rule.severity}\n")
-    click.echo(rule.doc().rstrip("\n"))
+        raise UsageError(f"--explain: unknown rule code {code!r} (see --list-rules)")
+    print(f"{rule.code} ({rule.name}), default severity: {rule.severity}\n")
+    print(rule.doc().rstrip("\n"))
     from actlint.verification import explain_figures
 
     figures = explain_figures(rule.code)
     if figures:
-        click.echo("\n## What the numeric core measured\n")
-        click.echo(figures.rstrip("\n"))
+        print("\n## What the numeric core measured\n")
+        print(figures.rstrip("\n"))
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--select", help="Comma-separated rule codes or prefixes to enable (default: all).")
-@click.option("--ignore", help="Comma-separated rule codes or prefixes to disable.")
-@click.option("--extend-select", help="Comma-separated rule codes or prefixes to enable on top of the selection.")
-@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
-@click.option("--output-format", type=click.Choice(FORMAT_NAMES),
-              help="full (default in a terminal), concise (alias: text; default otherwise), json, sarif, "
-                   "github, gitlab or junit.")
-@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
-              help="Colour the full format (auto honours NO_COLOR and FORCE_COLOR).")
-@click.option("--statistics", is_flag=True, help="Print the number of findings per code instead of the findings.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False),
-              help="Use this configuration file (pyproject.toml or actlint.toml) for every file.")
-@click.option("--isolated", is_flag=True, help="Ignore all configuration files.")
-@click.option("--stdin-filename", help="The name of the file read from stdin (`-`), for configuration and reports.")
-@click.option("--force-exclude", is_flag=True, help="Apply the exclusions to files named on the command line too.")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-              help="Processes to lint with (default: the number of cores; small runs stay in one).")
-@click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache (.actlint_cache/).")
-@click.option("--max-file-size", type=click.IntRange(min=0), metavar="BYTES",
-              help="Skip files larger than this, unread (default: 1048576, or max-file-size in the configuration; "
-                   "0: no limit).")
-@click.option("--fix", is_flag=True, help="Apply the safe fixes, then report what remains.")
-@click.option("--unsafe-fixes", is_flag=True, help="Count unsafe fixes as fixable too (applied with --fix).")
-@click.option("--diff", is_flag=True, help="Print the fixes as a unified diff and write nothing (exit 1 if any).")
-@click.option("--fix-only", is_flag=True, help="Apply the fixes and report nothing else.")
-@click.option("--list-rules", is_flag=True, help="List every rule and exit.")
-@click.option("--explain", "explain", metavar="CODE", help="Explain a rule and exit.")
-@click.version_option(__version__, prog_name="actlint")
-def main(paths, select, ignore, extend_select, exit_zero, output_format, color, statistics, config_path,
-         isolated, stdin_filename, force_exclude, jobs, no_cache, max_file_size, fix, unsafe_fixes, diff, fix_only,
-         list_rules, explain):
-    """Find mismatched output activations, losses and labels in Keras, PyTorch and TensorFlow code."""
+def _at_least(minimum: int):
+    """An argparse type: a whole number >= minimum."""
+    def number(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number >= {minimum}")
+        return value
+    return number
+
+
+def _file(text: str) -> str:
+    if os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is a directory")
+    return text
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="actlint", usage="%(prog)s [options] [PATHS ...]", allow_abbrev=False,
+        description="Find mismatched output activations, losses and labels in Keras, PyTorch and TensorFlow code.")
+    add = parser.add_argument
+    add("paths", nargs="*", metavar="PATHS", help="Files and folders to lint (default: .); `-` reads stdin.")
+    add("--select", metavar="CODES", help="Comma-separated rule codes or prefixes to enable (default: all).")
+    add("--ignore", metavar="CODES", help="Comma-separated rule codes or prefixes to disable.")
+    add("--extend-select", metavar="CODES",
+        help="Comma-separated rule codes or prefixes to enable on top of the selection.")
+    add("--exit-zero", action="store_true", help="Exit 0 even when there are findings.")
+    add("--output-format", choices=FORMAT_NAMES,
+        help="full (default in a terminal), concise (alias: text; default otherwise), json, sarif, "
+             "github, gitlab or junit.")
+    add("--color", choices=["auto", "always", "never"], default="auto",
+        help="Colour the full format (auto honours NO_COLOR and FORCE_COLOR; default: auto).")
+    add("--statistics", action="store_true", help="Print the number of findings per code instead of the findings.")
+    add("--config", dest="config_path", metavar="FILE", type=_file,
+        help="Use this configuration file (pyproject.toml or actlint.toml) for every file.")
+    add("--isolated", action="store_true", help="Ignore all configuration files.")
+    add("--stdin-filename", metavar="NAME",
+        help="The name of the file read from stdin (`-`), for configuration and reports.")
+    add("--force-exclude", action="store_true", help="Apply the exclusions to files named on the command line too.")
+    add("-j", "--jobs", type=_at_least(1), metavar="N",
+        help="Processes to lint with (default: the number of cores; small runs stay in one).")
+    add("--no-cache", action="store_true", help="Neither read nor write the result cache (.actlint_cache/).")
+    add("--max-file-size", type=_at_least(0), metavar="BYTES",
+        help="Skip files larger than this, unread (default: 1048576, or max-file-size in the configuration; "
+             "0: no limit).")
+    add("--fix", action="store_true", help="Apply the safe fixes, then report what remains.")
+    add("--unsafe-fixes", action="store_true", help="Count unsafe fixes as fixable too (applied with --fix).")
+    add("--diff", action="store_true", help="Print the fixes as a unified diff and write nothing (exit 1 if any).")
+    add("--fix-only", action="store_true", help="Apply the fixes and report nothing else.")
+    add("--list-rules", action="store_true", help="List every rule and exit.")
+    add("--explain", metavar="CODE", help="Explain a rule and exit.")
+    add("--version", action="version", version=f"actlint, version {__version__}", help="Show the version and exit.")
+    return parser
+
+
+def main(argv=None) -> None:
+    """Run the command line `argv` (default: sys.argv[1:]); exits with 0 (clean), 1 (findings) or 2 (errors)."""
+    parser = _parser()
+    args = parser.parse_intermixed_args(argv)
+    try:
+        _command(args)
+    except UsageError as error:
+        parser.error(str(error))
+    except BrokenPipeError:
+        # The reader left (`actlint src | head -1`): stop quietly, and point stdout at /dev/null so that
+        # Python's own flush at exit does not fail on the closed pipe again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
+    except KeyboardInterrupt:
+        print("\nAborted!", file=sys.stderr)
+        sys.exit(1)
+
+
+def _command(args) -> None:
     from actlint.config import ConfigError
     from actlint.output import rule_table
 
-    if list_rules:
-        click.echo(rule_table(), nl=False)
+    if args.list_rules:
+        sys.stdout.write(rule_table())
         return
-    if explain:
-        _explain(explain)
+    if args.explain:
+        _explain(args.explain)
         return
-    if config_path and isolated:
-        raise click.UsageError("--config and --isolated cannot be used together")
+    if args.config_path and args.isolated:
+        raise UsageError("--config and --isolated cannot be used together")
     try:
-        fixing = Fixing(fix or fix_only or diff, unsafe_fixes, diff, fix_only)
-        _lint(paths, select, ignore, extend_select, exit_zero, output_format, color, statistics,
-              config_path, isolated, stdin_filename, force_exclude, (jobs, no_cache, max_file_size), fixing)
+        fixing = Fixing(args.fix or args.fix_only or args.diff, args.unsafe_fixes, args.diff, args.fix_only)
+        _lint(tuple(args.paths), args.select, args.ignore, args.extend_select, args.exit_zero, args.output_format,
+              args.color, args.statistics, args.config_path, args.isolated, args.stdin_filename, args.force_exclude,
+              (args.jobs, args.no_cache, args.max_file_size), fixing)
     except ConfigError as error:
-        click.echo(f"actlint: error: {error}", err=True)
+        print(f"actlint: error: {error}", file=sys.stderr)
         sys.exit(2)
 
 
@@ -116,7 +166,7 @@ def _lint(paths, select, ignore, extend_select, exit_zero, output_format, color,
     output_format = output_format or configs.for_path(anchor).output_format or _default_format()
     if fixing.wanted:
         if _reads_stdin(paths, stdin_filename):
-            raise click.UsageError("--fix, --fix-only and --diff work on files, not on stdin")
+            raise UsageError("--fix, --fix-only and --diff work on files, not on stdin")
         _fix(paths or (".",), selection, configs, force_exclude, output_format, color, statistics, exit_zero, fixing,
              execution[2])
         return
@@ -137,17 +187,18 @@ def _fix(paths, selection, configs, force_exclude, output_format, color, statist
         lambda overlay: lint_paths(paths, selection, configs, force_exclude, overlay=overlay, max_file_size=max_file_size),
         fixing.unsafe)
     for path, reason in outcome.broken.items():
-        click.echo(f"actlint: error: {outcome.names.get(path, path)}: {reason}", err=True)
+        print(f"actlint: error: {outcome.names.get(path, path)}: {reason}", file=sys.stderr)
     if fixing.diff:
         for path in outcome.changed:
-            click.echo(unified_diff(outcome.names[path], outcome.before[path], outcome.after[path]), nl=False)
-        click.echo(_would_fix(outcome), err=True)
+            sys.stdout.write(unified_diff(outcome.names[path], outcome.before[path], outcome.after[path]))
+        sys.stdout.flush()
+        print(_would_fix(outcome), file=sys.stderr)
         sys.exit(1 if outcome.changed and not exit_zero else 0)
     for path in outcome.changed:
         write_atomically(path, outcome.after[path])
     run = outcome.run
     if fixing.only:
-        click.echo(f"Fixed {_problems(outcome.applied)}.", err=True)
+        print(f"Fixed {_problems(outcome.applied)}.", file=sys.stderr)
     else:
         _report(run, output_format, color, statistics, outcome.applied, fixing.unsafe)
     if run.missing or run.internal_errors or outcome.broken:
@@ -168,7 +219,7 @@ def _problems(n: int) -> str:
 
 def _reads_stdin(paths, stdin_filename) -> bool:
     if "-" in paths and len(paths) > 1:
-        raise click.UsageError("`-` (read stdin) cannot be combined with other paths")
+        raise UsageError("`-` (read stdin) cannot be combined with other paths")
     return paths == ("-",) or (not paths and stdin_filename is not None)
 
 
@@ -212,15 +263,15 @@ def _report(run, output_format, color, statistics, fixed=None, unsafe_fixes=Fals
     from actlint.output import statistics as counts
 
     for missing in run.missing:
-        click.echo(f"actlint: error: {missing}: no such file or directory", err=True)
+        print(f"actlint: error: {missing}: no such file or directory", file=sys.stderr)
     use_color = _use_color(color) and output_format == "full"
     if statistics:
-        click.echo(counts(run.results, as_json=output_format == "json"), nl=False)
+        report = counts(run.results, as_json=output_format == "json")
     else:
-        view = View(run.sources, use_color, unsafe_fixes)
-        click.echo(FORMATS[output_format](run.results, view), nl=False, color=use_color)
+        report = FORMATS[output_format](run.results, View(run.sources, use_color, unsafe_fixes))
+    sys.stdout.write(report if use_color else ANSI.sub("", report))
     sys.stdout.flush()
-    click.echo(_summary(run, fixed, unsafe_fixes), err=True)
+    print(_summary(run, fixed, unsafe_fixes), file=sys.stderr)
 
 
 def _summary(run, fixed=None, unsafe_fixes=False) -> str:

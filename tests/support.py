@@ -1,8 +1,11 @@
-"""Sources and a CLI runner shared by the workflow tests (config, suppressions, formats, notebooks)."""
+"""Sources and an in-process CLI runner shared by the workflow tests (config, suppressions, formats, notebooks)."""
 
 from __future__ import annotations
 
-from click.testing import CliRunner
+import io
+import os
+import sys
+from dataclasses import dataclass
 
 from actlint.cli import main
 
@@ -51,8 +54,71 @@ detector.fit(x_train, is_zero, epochs=3)
 """
 
 
-def run(*args, input=None, env=None):
-    return CliRunner().invoke(main, [str(a) for a in args], input=input, env=env)
+@dataclass
+class Result:
+    exit_code: int
+    stdout: str
+    stderr: str
+    output: str  # stdout and stderr interleaved, as a terminal shows them
+    exception: BaseException | None  # a SystemExit with a non-zero code, or what main raised
+    exc_info: tuple | None
+
+
+class _Copy(io.BytesIO):
+    """A byte stream that also copies every write into `mixed`."""
+
+    def __init__(self, mixed: io.BytesIO):
+        super().__init__()
+        self.mixed = mixed
+
+    def write(self, data) -> int:
+        self.mixed.write(data)
+        return super().write(data)
+
+
+def invoke(args, input=None, env=None) -> Result:
+    """Run `main(args)` in this process with its own stdin, stdout and stderr (not terminals) and
+    environment (`env`; a value of None unsets the variable). What main raises besides SystemExit
+    becomes `exception` and exit code 1."""
+    mixed = io.BytesIO()
+    out, err = _Copy(mixed), _Copy(mixed)
+    data = input.encode() if isinstance(input, str) else input or b""
+    streams = (io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"),
+               io.TextIOWrapper(out, encoding="utf-8", write_through=True),
+               io.TextIOWrapper(err, encoding="utf-8", errors="backslashreplace", write_through=True))
+    saved_streams = sys.stdin, sys.stdout, sys.stderr
+    saved_environ = {name: os.environ.get(name) for name in env or {}}
+    sys.stdin, sys.stdout, sys.stderr = streams
+    _set_environ(env or {})
+    exit_code, exception, exc_info = 0, None, None
+    try:
+        main([str(a) for a in args])
+    except SystemExit as stop:
+        exit_code = stop.code or 0
+        if exit_code:
+            exception, exc_info = stop, sys.exc_info()
+    except Exception as error:
+        exit_code, exception, exc_info = 1, error, sys.exc_info()
+    finally:
+        sys.stdin, sys.stdout, sys.stderr = saved_streams
+        _set_environ(saved_environ)
+    return Result(exit_code, _text(out), _text(err), _text(mixed), exception, exc_info)
+
+
+def _text(stream: io.BytesIO) -> str:
+    return stream.getvalue().decode("utf-8", "replace").replace("\r\n", "\n")
+
+
+def _set_environ(values: dict) -> None:
+    for name, value in values.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+def run(*args, input=None, env=None) -> Result:
+    return invoke(args, input=input, env=env)
 
 
 def codes(result) -> list:

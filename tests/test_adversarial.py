@@ -14,17 +14,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from actlint.cli import main
-from tests.support import BUGGY
+from tests.support import BUGGY, invoke
 
 ARGS = ("--output-format", "json", "--no-cache", "-j", "1")
 
 
 def lint(*paths, extra=()):
     """(exit code, {file name: [(code, message)]}, stderr) of one CLI run."""
-    result = CliRunner().invoke(main, [*ARGS, *extra, *map(str, paths)])
+    result = invoke([*ARGS, *extra, *map(str, paths)])
     assert "Traceback" not in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     return result.exit_code, _by_file(result.stdout), result.stderr
@@ -304,14 +302,14 @@ def test_max_file_size_from_the_configuration_and_the_command_line(beside):
 @pytest.mark.parametrize("value", ["-1", '"1MB"', "true", "1.5", "[1]"])
 def test_max_file_size_must_be_a_byte_count(beside, value):
     (beside / "pyproject.toml").write_text(f"[tool.actlint]\nmax-file-size = {value}\n")
-    result = CliRunner().invoke(main, [*ARGS, str(beside)])
+    result = invoke([*ARGS, str(beside)])
     assert result.exit_code == 2
     assert result.stderr.startswith(f"actlint: error: {beside / 'pyproject.toml'}: [tool.actlint] max-file-size: ")
     assert "expected a number of bytes" in result.stderr and "Traceback" not in result.output
 
 
 def test_the_command_line_refuses_a_negative_size(beside):
-    assert CliRunner().invoke(main, ["--max-file-size", "-5", str(beside)]).exit_code == 2
+    assert invoke(["--max-file-size", "-5", str(beside)]).exit_code == 2
 
 
 def notebook(code: str, output_bytes: int = 0) -> str:
@@ -440,7 +438,7 @@ def test_a_file_that_vanishes_before_its_findings_are_shown(beside, monkeypatch)
         return reports
 
     monkeypatch.setattr(parallel, "lint_many", lint_then_delete)
-    result = CliRunner().invoke(main, ["--output-format", "full", "--no-cache", "-j", "1", str(beside)])
+    result = invoke(["--output-format", "full", "--no-cache", "-j", "1", str(beside)])
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "ACT201" in result.stdout
 

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from actlint import __version__
-from actlint.cli import main
+from tests.support import invoke
 
 BUGGY = """\
 from tensorflow import keras
@@ -26,12 +26,8 @@ model.compile(optimizer="adam", loss="binary_crossentropy")
 CLEAN = BUGGY.replace('activation="softmax"', 'activation="sigmoid"')
 
 
-def run(*args, cwd=None):
-    runner = CliRunner()
-    if cwd is None:
-        return runner.invoke(main, list(args))
-    with runner.isolated_filesystem(temp_dir=cwd):
-        return runner.invoke(main, list(args))
+def run(*args):
+    return invoke(args)
 
 
 @pytest.fixture
@@ -189,3 +185,41 @@ def test_linting_never_imports_frameworks(tree):
             "print(sorted(m for m in ('torch', 'tensorflow', 'keras', 'tf_keras') if m in sys.modules))" % str(tree))
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "[]", result.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ["-j", "0"], ["--jobs", "two"], ["--max-file-size", "-5"], ["--output-format", "yaml"], ["--color", "red"],
+    ["--bogus"], ["--sel", "ACT2"], ["--explain"], ["--isolated", "--config", "x.toml"], ["--fix", "-"],
+])
+def test_usage_errors_exit_2_with_the_usage_and_one_error_line(tree, args):
+    result = run(*args, str(tree))
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("usage: actlint ")
+    assert [line for line in result.stderr.splitlines() if line.startswith("actlint: error: ")] == \
+        [result.stderr.splitlines()[-1]]
+
+
+def test_config_must_be_a_file(tree):
+    result = run("--config", str(tree), str(tree))
+    assert result.exit_code == 2 and "is a directory" in result.stderr
+
+
+def test_options_may_follow_the_paths(tree):
+    assert run(str(tree / "buggy.py"), "--select", "ACT3", str(tree / "clean.py")).exit_code == 0
+
+
+def test_a_closed_pipe_ends_quietly(tree):
+    """`actlint src | head -1`: the reader is gone before the findings are written."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    done = subprocess.run([sys.executable, "-m", "actlint", "--no-cache", str(tree)], stdout=write_end,
+                          stderr=subprocess.PIPE, text=True, timeout=120)
+    os.close(write_end)
+    assert done.returncode == 1 and done.stderr == ""
+
+
+def test_the_command_line_imports_no_click():
+    code = "import sys, actlint.cli; print('click' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "False", result.stderr

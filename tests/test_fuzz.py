@@ -26,12 +26,11 @@ import libcst as cst
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from click.testing import CliRunner
 
-from actlint.cli import main
 from actlint.engine import Session, lint_source
 from actlint.output import FORMATS
 from actlint.runner import lint_paths
+from tests.support import invoke
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 EXAMPLES = int(os.environ.get("ACTLINT_FUZZ_EXAMPLES", "60"))
@@ -235,7 +234,7 @@ def test_mutated_fixtures_in_every_output_format(case, output_format):
     with tempfile.TemporaryDirectory() as folder:
         target = Path(folder) / path.name
         target.write_bytes(data)
-        result = CliRunner().invoke(main, [str(target), "--no-cache", "--output-format", output_format])
+        result = invoke([str(target), "--no-cache", "--output-format", output_format])
     assert result.exit_code in (0, 1) and (result.exception is None or isinstance(result.exception, SystemExit)), (
         path.name, data, result.output, result.exc_info)
     internal = '"ruleId": "ACT003"' if output_format == "sarif" else "internal error:"  # sarif lists every rule

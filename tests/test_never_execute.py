@@ -15,9 +15,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from actlint.cli import main
+from tests import support
 from tests.support import BUGGY
 
 # Module names no test imports: if one shows up in sys.modules, actlint imported the analyzed code.
@@ -77,7 +76,7 @@ def invoke(root: Path, *args):
     before_modules, before_path, cwd = set(sys.modules), list(sys.path), os.getcwd()
     try:
         os.chdir(root)  # imports would resolve here, as in a user's project
-        result = CliRunner().invoke(main, [*args, "."])
+        result = support.invoke([*args, "."])
     finally:
         os.chdir(cwd)
     assert "Traceback" not in result.output

@@ -154,9 +154,7 @@ def test_reading_on_the_pool_changes_nothing(tmp_path, monkeypatch):
 def test_cache_hits_keep_the_filenames_of_this_run(tmp_path, monkeypatch):
     """The same file linted as `x/train.py` and then as `/abs/x/train.py` is reported under the name
     of each run, as without the cache (a cache keyed on the real path alone replayed the first name)."""
-    from click.testing import CliRunner
-
-    from actlint.cli import main
+    from tests.support import invoke
 
     (tmp_path / "pyproject.toml").write_text("")
     (tmp_path / "x").mkdir()
@@ -164,7 +162,7 @@ def test_cache_hits_keep_the_filenames_of_this_run(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
 
     def names(*args):
-        result = CliRunner().invoke(main, ["--output-format", "json", "--exit-zero", *args])
+        result = invoke(["--output-format", "json", "--exit-zero", *args])
         found = json.loads(result.stdout)
         assert found
         return {r["filename"] for r in found} | {rel["filename"] for r in found for rel in r["related"]}

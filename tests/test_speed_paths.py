@@ -7,19 +7,18 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 import actlint.engine as engine
 from actlint import parallel
 from actlint.cache import Cache
-from actlint.cli import main
 from actlint.runner import lint_paths
+from tests.support import invoke
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 
 def as_json(*args) -> list:
-    result = CliRunner().invoke(main, ["--output-format", "json", "--exit-zero", *args])
+    result = invoke(["--output-format", "json", "--exit-zero", *args])
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
