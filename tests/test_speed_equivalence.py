@@ -140,7 +140,7 @@ def test_reading_on_the_pool_changes_nothing(tmp_path, monkeypatch):
     (tmp_path / "torch" / "plain.py").write_text("print('no framework here')\n")
     serial = lint_paths([str(tmp_path)], jobs=1)
     monkeypatch.setattr(parallel, "SCREEN_FROM", 2)
-    screened = parallel.screen([(str(p), 0) for p in sorted((tmp_path / "torch").iterdir())], 2)
+    screened, _ = parallel.screen([(str(p), 0) for p in sorted((tmp_path / "torch").iterdir())], 2)
     assert screened[str(tmp_path / "torch" / "plain.py")] == b"" and len(screened) > 50
     pooled = lint_paths([str(tmp_path)], jobs=2)
     assert pooled.results == serial.results and pooled.files == serial.files

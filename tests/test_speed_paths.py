@@ -7,6 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import actlint.engine as engine
 from actlint import parallel
@@ -80,3 +82,80 @@ def test_corrupt_cache_entry_is_a_miss(tree):
         if entry.is_file() and entry.name != ".gitignore":
             entry.write_text("{not json")
     assert as_json(str(path), "--jobs", "1") == cold
+
+
+_PIECES = st.sampled_from([b"loss", b"criterion", b"Loss", b"_", b"x", b"9", b" ", b"\t", b"\n", b"=", b"==", b".",
+                           b"keras", b"torch", b"tensorflow", b"jax", b"(", b"\xff"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_PIECES, max_size=12).map(b"".join))
+def test_prefilter_is_its_documented_definition(data):
+    """worth_parsing finds LOSS_ASSIGNMENT's matches by substring search first; it must agree with the
+    plain definition on every input (word boundaries, `==`, tails of identifier bytes)."""
+    reference = any(t in data for t in engine.FRAMEWORK_TOKENS) or engine.LOSS_ASSIGNMENT.search(data) is not None
+    assert engine.worth_parsing(data) == reference
+
+
+@pytest.mark.parametrize("source, kept", [
+    (b"val_loss = 1\n", False),  # no word boundary before loss: the regex's \b
+    (b"loss_fn = get(name)\n", True),
+    (b"self.criterion=make()\n", True),
+    (b"if loss == best:\n    pass\n", True),  # `\w*\s*=` matches the first '=' of '=='
+    (b"import jax\nx = jax.nn.softmax(y)\n", False),  # no frontend reads jax
+    (b"print('lossless')\n", False),
+])
+def test_prefilter_examples(source, kept):
+    assert engine.worth_parsing(source) is kept
+
+
+def test_forked_screen_serves_a_warm_tree_from_the_cache(tree, monkeypatch):
+    """From SCREEN_FROM files on, reading, the prefilter and the cache look-ups are shared by forked
+    processes; a warm run then parses nothing, anywhere (a parse would be an ACT003 in the results)."""
+    monkeypatch.setattr(parallel, "SCREEN_FROM", 2)
+    cold = as_json(str(tree / "fixtures"), "--jobs", "2")
+
+    def no_parse(*args):
+        raise AssertionError("parsed a cached file")
+
+    monkeypatch.setattr(engine, "_parse", no_parse)
+    assert as_json(str(tree / "fixtures"), "--jobs", "2") == cold
+    assert as_json(str(tree / "fixtures"), "--jobs", "3") == cold
+    (tree / "fixtures" / "keras" / "new_file.py").write_text("import keras\n")  # one miss: parsed, and fails
+    result = invoke(["--output-format", "json", "--exit-zero", str(tree / "fixtures"), "--jobs", "2"])
+    assert result.exit_code == 2  # the internal error
+    assert [r["code"] for r in json.loads(result.stdout)].count("ACT003") == 1
+
+
+def test_a_dead_fork_has_its_share_done_by_the_parent():
+    import os
+
+    parent = os.getpid()
+
+    def double(part):
+        if os.getpid() != parent:
+            os._exit(3)  # the child dies before answering
+        return [x * 2 for x in part]
+
+    assert parallel._forked_map(double, [[1], [2, 3], [4]]) == [[2], [4, 6], [8]]
+
+
+@pytest.mark.parametrize("args, verified", [
+    ([], False),  # concise (not a terminal): no verified: line, so no numpy
+    (["--output-format", "gitlab"], False),
+    (["--statistics", "--output-format", "full"], False),
+    (["--output-format", "json"], True),
+    (["--output-format", "full"], True),
+])
+def test_verification_is_computed_only_for_outputs_that_show_it(tmp_path, args, verified):
+    import subprocess
+    import sys
+
+    (tmp_path / "train.py").write_text((FIXTURES.parent / "examples" / "train_mnist.py").read_text())
+    script = ("import sys\nfrom actlint.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+              "print('numpy' in sys.modules, file=sys.stderr)\n")
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "train.py"), "--no-cache", *args],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert done.stderr.splitlines()[-1] == str(verified), done.stderr
+    assert ("verified:" in done.stdout or '"verification": {' in done.stdout) == verified
+    assert "ACT302" in done.stdout
