@@ -164,13 +164,16 @@ def _lint(paths, select, ignore, extend_select, exit_zero, output_format, color,
     configs = Configs(config_path, isolated)
     anchor = stdin_filename if _reads_stdin(paths, stdin_filename) and stdin_filename else os.getcwd()
     output_format = output_format or configs.for_path(anchor).output_format or _default_format()
+    from actlint.output import UNVERIFIED_FORMATS
+
+    verify = not statistics and output_format not in UNVERIFIED_FORMATS
     if fixing.wanted:
         if _reads_stdin(paths, stdin_filename):
             raise UsageError("--fix, --fix-only and --diff work on files, not on stdin")
         _fix(paths or (".",), selection, configs, force_exclude, output_format, color, statistics, exit_zero, fixing,
-             execution[2])
+             execution[2], verify)
         return
-    run = _run(paths, selection, configs, force_exclude, stdin_filename, output_format, execution)
+    run = _run(paths, selection, configs, force_exclude, stdin_filename, output_format, execution, verify)
     _report(run, output_format, color, statistics, unsafe_fixes=fixing.unsafe)
     if run.missing or run.internal_errors:
         sys.exit(2)
@@ -178,13 +181,15 @@ def _lint(paths, select, ignore, extend_select, exit_zero, output_format, color,
 
 
 def _fix(paths, selection, configs, force_exclude, output_format, color, statistics, exit_zero, fixing,
-         max_file_size=None):
+         max_file_size=None, verify=True):
     """--fix, --fix-only, --diff: fix until stable, then write (or show) the changes and report."""
     from actlint.fixer import fix_until_stable, unified_diff, write_atomically
     from actlint.runner import lint_paths
 
+    verify = verify and not (fixing.diff or fixing.only)  # those report no findings
     outcome = fix_until_stable(
-        lambda overlay: lint_paths(paths, selection, configs, force_exclude, overlay=overlay, max_file_size=max_file_size),
+        lambda overlay: lint_paths(paths, selection, configs, force_exclude, overlay=overlay,
+                                   max_file_size=max_file_size, verify=verify),
         fixing.unsafe)
     for path, reason in outcome.broken.items():
         print(f"actlint: error: {outcome.names.get(path, path)}: {reason}", file=sys.stderr)
@@ -223,7 +228,7 @@ def _reads_stdin(paths, stdin_filename) -> bool:
     return paths == ("-",) or (not paths and stdin_filename is not None)
 
 
-def _run(paths, selection, configs, force_exclude, stdin_filename, output_format, execution):
+def _run(paths, selection, configs, force_exclude, stdin_filename, output_format, execution, verify=True):
     from actlint import progress
     from actlint.output import MACHINE_FORMATS
     from actlint.cache import Cache, project_root
@@ -232,7 +237,7 @@ def _run(paths, selection, configs, force_exclude, stdin_filename, output_format
 
     if _reads_stdin(paths, stdin_filename):
         data = sys.stdin.buffer.read()
-        return lint_stdin(data, stdin_filename, selection, configs, force_exclude)
+        return lint_stdin(data, stdin_filename, selection, configs, force_exclude, verify)
     line = None
     if progress.wanted(sys.stderr, output_format in MACHINE_FORMATS):
         line = progress.ProgressLine(sys.stderr)
@@ -240,7 +245,8 @@ def _run(paths, selection, configs, force_exclude, stdin_filename, output_format
     paths = paths or (".",)
     try:
         return lint_paths(paths, selection, configs, force_exclude, line, jobs or default_jobs(),
-                          None if no_cache else Cache(project_root(paths[0])), max_file_size=max_file_size)
+                          None if no_cache else Cache(project_root(paths[0])), max_file_size=max_file_size,
+                          verify=verify)
     finally:
         if line is not None:
             line.clear()

@@ -350,3 +350,4 @@ FORMATS = {
     "github": github, "gitlab": gitlab, "junit": junit,
 }
 MACHINE_FORMATS = {"json", "sarif", "github", "gitlab", "junit"}
+UNVERIFIED_FORMATS = {"concise", "text", "gitlab"}  # they do not show the numeric core's verdict: not computed

@@ -113,9 +113,11 @@ Progress = Callable[[int, int, int], None]  # (files done, files in total, resul
 
 def lint_paths(paths, selection: Selection = Selection(None), configs: Optional[Configs] = None,
                force_exclude: bool = False, progress: Optional[Progress] = None,
-               jobs: int = 1, cache=None, overlay: Optional[dict] = None, max_file_size: Optional[int] = None) -> Run:
+               jobs: int = 1, cache=None, overlay: Optional[dict] = None, max_file_size: Optional[int] = None,
+               verify: bool = True) -> Run:
     """Lint files and folders. Without `configs`, no configuration file is read.
-    `max_file_size` (bytes, 0: no limit) overrides the configuration's.
+    `max_file_size` (bytes, 0: no limit) overrides the configuration's. `verify=False` leaves out the
+    numeric core's verification (for an output that does not show it: numpy is then not imported).
 
     Python files are linted by `parallel.lint_many` (cache, process pool); notebooks here.
     `overlay` ({real path: bytes}) stands in for files' content: fixes not written yet."""
@@ -141,17 +143,17 @@ def lint_paths(paths, selection: Selection = Selection(None), configs: Optional[
         run.results.extend(linter.lint(path, contents[path]))
         if tick and not isinstance(contents[path], bytes):
             tick(path)
-    return _finished(run, linter, cache)
+    return _finished(run, linter, cache, verify)
 
 
 def lint_stdin(data: bytes, filename: Optional[str], selection: Selection = Selection(None),
-               configs: Optional[Configs] = None, force_exclude: bool = False) -> Run:
+               configs: Optional[Configs] = None, force_exclude: bool = False, verify: bool = True) -> Run:
     """Lint source read from stdin, reported (and configured) as `filename` when given."""
     configs = configs or Configs(isolated=True)
     if filename and force_exclude and configs.for_path(filename).excluded(filename, False):
         return Run()
     linter = _Linter(configs, selection)
-    return _finished(Run(results=linter.lint(filename or "-", data), files=1), linter)
+    return _finished(Run(results=linter.lint(filename or "-", data), files=1), linter, verify=verify)
 
 
 class _Linter:
@@ -265,14 +267,14 @@ def _decoded(data: bytes) -> str:
         return data.decode("utf-8", errors="replace")
 
 
-def _finished(run: Run, linter: _Linter, cache=None) -> Run:
+def _finished(run: Run, linter: _Linter, cache=None, verify: bool = True) -> Run:
     unique = {}  # one bug seen from two files: keep the sighting that names the most ends
     for r in run.results:
         key = (r.code, r.filename, r.location)
         if key not in unique or len(r.related) > len(unique[key].related):
             unique[key] = r
     kept = [r for r in unique.values() if not linter.suppressed(r)]
-    run.results = [verified(r, cache) for r in sorted(kept, key=Result.sort_key)]
+    run.results = [verified(r, cache) if verify else r for r in sorted(kept, key=Result.sort_key)]
     shown = {r.filename for r in run.results} | {rel.filename for r in run.results for rel in r.related}
     run.sources = {name: linter.lines(name) for name in sorted(shown) if os.path.isfile(name) or name in linter.texts}
     return run
