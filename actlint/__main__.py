@@ -1,3 +1,3 @@
-from actlint.cli import main
+from actlint.cli import entry
 
-main()
+entry()

@@ -122,6 +122,26 @@ def main(argv=None) -> None:
         sys.exit(1)
 
 
+def entry() -> None:
+    """The `actlint` command: main(), then leave without tearing the interpreter down (freeing every
+    object of a large run costs ~10 ms, 5-10% of a run over a tree without ML code; mypy exits the
+    same way). Output is flushed first; nothing else is pending by then."""
+    try:
+        main()
+        code = 0
+    except SystemExit as done:
+        code = done.code
+    if code is not None and not isinstance(code, int):
+        print(code, file=sys.stderr)
+        code = 1
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:
+        code = code or 1
+    os._exit(code or 0)
+
+
 def _command(args) -> None:
     from actlint.config import ConfigError
     from actlint.output import rule_table

@@ -159,3 +159,18 @@ def test_verification_is_computed_only_for_outputs_that_show_it(tmp_path, args, 
     assert done.stderr.splitlines()[-1] == str(verified), done.stderr
     assert ("verified:" in done.stdout or '"verification": {' in done.stdout) == verified
     assert "ACT302" in done.stdout
+
+
+def test_the_command_exits_fast_without_losing_output(tree):
+    """`actlint` (and `python -m actlint`) end with os._exit after flushing: every byte of a large
+    report still arrives through a pipe, the summary too, with the right exit code."""
+    import subprocess
+    import sys
+
+    args = [str(tree / "fixtures"), "--output-format", "json", "--no-cache", "-j", "2"]
+    done = subprocess.run([sys.executable, "-m", "actlint", *args], capture_output=True, text=True)
+    inside = invoke(args)
+    assert done.returncode == inside.exit_code == 1
+    assert len(done.stdout) > 100_000 and json.loads(done.stdout) == json.loads(inside.stdout)
+    assert done.stderr == inside.stderr and done.stderr.startswith("Found ")
+    assert subprocess.run([sys.executable, "-m", "actlint", "--bogus"], capture_output=True).returncode == 2
