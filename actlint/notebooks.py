@@ -12,7 +12,6 @@ notebook is re-serialized only in a JSON layout that reproduces the original byt
 
 from __future__ import annotations
 
-import difflib
 import functools
 import json
 import re
@@ -175,6 +174,8 @@ def write_back(data: bytes, new_source: str) -> bytes:
     the one cell it came from (inserted lines join the cell of the line above them). Raise
     NotebookError when a change would straddle two cells or touch a masked IPython line, or
     when the notebook's JSON layout cannot be reproduced byte for byte."""
+    import difflib  # only when fixes are written back
+
     text = data.decode("utf-8")
     notebook = json.loads(text)
     dump = _layout(text, notebook)

@@ -7,7 +7,6 @@ import stat
 from dataclasses import dataclass, field, replace
 from typing import Callable, Optional
 
-from actlint import notebooks
 from actlint.config import Configs
 from actlint.discovery import discover
 from actlint.engine import MAX_FILE_SIZE, Result, Session, diagnostic, lint_source
@@ -187,6 +186,8 @@ class _Linter:
         """The Python source to lint: the file's bytes, a notebook's code cells, or a diagnostic."""
         if isinstance(data, Result) or not path.endswith(".ipynb"):
             return data
+        from actlint import notebooks  # only for notebooks (with difflib and json)
+
         try:
             source, self.cells[path] = notebooks.read(data)
         except notebooks.NotebookError as error:
@@ -209,7 +210,10 @@ class _Linter:
             results = report.results
             if results:  # kept for suppressions and for showing the findings
                 self.texts[path] = data
-        results = [notebooks.locate(r, self.cells) for r in results]
+        if self.cells:
+            from actlint.notebooks import locate
+
+            results = [locate(r, self.cells) for r in results]
         return [r for r in results if wanted(r.code, self.layers(r.filename))]
 
     def layers(self, filename: str) -> tuple:
@@ -253,10 +257,18 @@ class _Linter:
         """{cell or None: source lines}, for showing findings."""
         if filename in self.cells:
             return self.cells[filename].lines()
-        return {None: notebooks.split_lines(self.text(filename))}
+        from actlint.notebooks import split_lines
+
+        return {None: split_lines(self.text(filename))}
 
 
 def _decoded(data: bytes) -> str:
+    second_end = data.find(b"\n", data.find(b"\n") + 1)
+    if b"coding" not in (data if second_end == -1 else data[:second_end]):
+        try:  # no encoding declaration in the first two lines: UTF-8, as tokenize.detect_encoding says
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            pass
     import io
     import tokenize
 

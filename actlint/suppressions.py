@@ -8,9 +8,7 @@ that have findings are tokenized. Diagnostics (ACT0xx) cannot be suppressed by c
 
 from __future__ import annotations
 
-import io
 import re
-import tokenize
 from dataclasses import dataclass, field
 
 ALL = "*"
@@ -54,6 +52,9 @@ def parse(source: str) -> Suppressions:
     lowered = source.lower()
     if "noqa" not in lowered and "actlint" not in lowered:  # no comment can say anything: skip tokenizing
         return found
+    import io
+    import tokenize
+
     try:
         for token in tokenize.generate_tokens(io.StringIO(source).readline):
             if token.type == tokenize.COMMENT:

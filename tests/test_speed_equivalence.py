@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pathspec
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from actlint.config import DEFAULT_EXCLUDE, Settings, _matcher, _relative
@@ -170,3 +170,24 @@ def test_cache_hits_keep_the_filenames_of_this_run(tmp_path, monkeypatch):
     assert names("x") == {"x/train.py"}
     absolute = str(tmp_path / "x")
     assert names(absolute) == names(absolute, "--no-cache") == {str(tmp_path / "x" / "train.py")}
+
+
+_SOURCE_PIECES = st.sampled_from([b"\n", b"# -*- coding: latin-1 -*-", b"# coding=utf-8", b"\xef\xbb\xbf", b"x = 1",
+                                  b"\xe9", b"\xc3\xa9", b"\r\n", b"coding", b"# vim: set fileencoding=cp1252 :"])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_SOURCE_PIECES, max_size=8).map(b"".join))
+def test_decoding_shown_sources_skips_tokenize_only_when_it_would_say_utf8(data):
+    """Sources shown with findings decode as UTF-8 directly unless the first two lines mention a coding."""
+    import io
+    import tokenize
+
+    from actlint.runner import _decoded
+
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        expected = data.decode(encoding)
+    except (SyntaxError, LookupError, UnicodeDecodeError):
+        expected = data.decode("utf-8", errors="replace")
+    assert _decoded(data) == expected
