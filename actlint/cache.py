@@ -63,11 +63,11 @@ class Cache:
                 entry = json.loads(os.read(handle, 1 << 24))
             finally:
                 os.close(handle)
-        except (OSError, ValueError):
+            if not all(self._hash_of(path) == value for path, value in entry["deps"].items()):
+                return None
+            return [_result(item) for item in entry["results"]]
+        except (OSError, ValueError, LookupError, TypeError, AttributeError):  # unreadable, or not an entry
             return None
-        if not all(self._hash_of(path) == value for path, value in entry["deps"].items()):
-            return None
-        return [_result(item) for item in entry["results"]]
 
     def _hash_of(self, path: str) -> Optional[str]:
         if path not in self._hashes:

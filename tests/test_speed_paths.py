@@ -75,12 +75,14 @@ def test_editing_an_imported_file_invalidates_the_importer(tmp_path):
     assert lint_paths([str(tmp_path / "train.py")], cache=cache).results == []
 
 
-def test_corrupt_cache_entry_is_a_miss(tree):
+@pytest.mark.parametrize("garbage", ["{not json", "[]", '{"deps": [], "results": 3}', '{"deps": {}, "results": [{}]}',
+                                     '{"deps": {"x.py": 1}}', "null", "\xff"])
+def test_corrupt_cache_entry_is_a_miss(tree, garbage):
     path = tree / "fixtures" / "keras"
     cold = as_json(str(path), "--jobs", "1")
     for entry in (tree / ".actlint_cache").rglob("*"):
-        if entry.is_file() and entry.name != ".gitignore":
-            entry.write_text("{not json")
+        if entry.is_file() and entry.name != ".gitignore" and entry.parent.name != "verified":
+            entry.write_text(garbage, encoding="latin-1")
     assert as_json(str(path), "--jobs", "1") == cold
 
 
