@@ -13,11 +13,19 @@ from typing import Any, Optional
 
 from actlint.catalogue import rules
 
-# A file is worth parsing when it names a framework, or sets a loss it may have imported
-# from elsewhere in the project (`loss=cfg.loss`, `criterion = get_loss(name)`). Each token costs one
-# scan of every file that lacks it (~15-20 ms over the 31 MB standard library): only tokens some
-# frontend reads are here (jax code is Keras code, which names keras).
+# A file is worth parsing when it names a framework and does something a rule looks at, or sets a
+# loss it may have imported from elsewhere in the project (`loss=cfg.loss`, `criterion = get_loss(name)`).
+# Each token costs one scan of every file that lacks it (~15-20 ms over the 31 MB standard library):
+# only tokens some frontend reads are here (jax code is Keras code, which names keras).
 FRAMEWORK_TOKENS = (b"keras", b"torch", b"tensorflow")
+# Every finding pairs a head (an activation) with a loss or with targets, and the file it is found in
+# names one of them or the step that joins them (compile, fit, backward). A framework file naming none
+# (layers, data pipelines, utilities: half of a library's files) cannot be where a finding is made;
+# when a file that is imports it, the import is still followed and parsed.
+RULE_TOKENS = (
+    b"loss", b"Loss", b"criterion", b"entropy", b"softmax", b"Softmax", b"sigmoid", b"Sigmoid", b"logits",
+    b"ctivation", b"compile(", b".fit", b"fit(", b".backward(", b"one_hot", b"to_categorical", b"kl_div",
+)
 MAX_FILE_SIZE = 1_048_576  # bytes: larger files are skipped unread (ACT004), unless max-file-size says otherwise
 LOSS_ASSIGNMENT = re.compile(rb"(?:\bloss|criterion)\w*\s*=")
 _ASSIGNED = re.compile(rb"\w*\s*=")  # what LOSS_ASSIGNMENT wants after its word
@@ -30,7 +38,7 @@ def worth_parsing(data: bytes) -> bool:
     if data[:2] in _WIDE_BOMS and _wide_encoding(data):  # UTF-16 or 32: read the text, then say why Python cannot
         data = data.decode(_wide_encoding(data), errors="replace").encode("utf-8")
     if any(token in data for token in FRAMEWORK_TOKENS):
-        return True
+        return any(token in data for token in RULE_TOKENS)
     return _assigns_loss(data, b"loss", True) or _assigns_loss(data, b"criterion", False)
 
 

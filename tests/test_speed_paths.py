@@ -87,7 +87,8 @@ def test_corrupt_cache_entry_is_a_miss(tree, garbage):
 
 
 _PIECES = st.sampled_from([b"loss", b"criterion", b"Loss", b"_", b"x", b"9", b" ", b"\t", b"\n", b"=", b"==", b".",
-                           b"keras", b"torch", b"tensorflow", b"jax", b"(", b"\xff"])
+                           b"keras", b"torch", b"tensorflow", b"jax", b"(", b"\xff", b"softmax", b".fit", b"fit",
+                           b"Activation", b".backward(", b"compile"])
 
 
 @settings(max_examples=400, deadline=None)
@@ -95,7 +96,9 @@ _PIECES = st.sampled_from([b"loss", b"criterion", b"Loss", b"_", b"x", b"9", b" 
 def test_prefilter_is_its_documented_definition(data):
     """worth_parsing finds LOSS_ASSIGNMENT's matches by substring search first; it must agree with the
     plain definition on every input (word boundaries, `==`, tails of identifier bytes)."""
-    reference = any(t in data for t in engine.FRAMEWORK_TOKENS) or engine.LOSS_ASSIGNMENT.search(data) is not None
+    framework = any(t in data for t in engine.FRAMEWORK_TOKENS)
+    reference = any(t in data for t in engine.RULE_TOKENS) if framework else \
+        engine.LOSS_ASSIGNMENT.search(data) is not None
     assert engine.worth_parsing(data) == reference
 
 
@@ -106,6 +109,11 @@ def test_prefilter_is_its_documented_definition(data):
     (b"if loss == best:\n    pass\n", True),  # `\w*\s*=` matches the first '=' of '=='
     (b"import jax\nx = jax.nn.softmax(y)\n", False),  # no frontend reads jax
     (b"print('lossless')\n", False),
+    (b"import torch\nclass Block(torch.nn.Module):\n    pass\n", False),  # names nothing a rule looks at
+    (b"import torch.nn as nn\nhead = nn.Softmax()\n", True),
+    (b"from tensorflow import keras\nmodel.fit(x, y)\n", True),  # targets for a model imported from elsewhere
+    (b"import torch\nout = crit(model(x), y)\nout.backward()\n", True),  # an imported criterion
+    (b"from keras import layers\nlayers.Dense(1, activation=cfg.act)\n", True),
 ])
 def test_prefilter_examples(source, kept):
     assert engine.worth_parsing(source) is kept
