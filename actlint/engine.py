@@ -443,12 +443,11 @@ def _locate(findings: list) -> list[Result]:
 
 
 def _positions(module) -> dict:
-    """libcst's PositionProvider table for a module. `MetadataWrapper.resolve` would also walk the
-    whole tree once more for batchable providers even when there are none (as costly as the
-    positions themselves), so the provider runs on its own here: the same table, half the time."""
-    from libcst.metadata import MetadataWrapper, PositionProvider
+    """{node: ((line, column), (end line, end column))}: libcst's PositionProvider table, as tuples
+    (actlint.positions computes it in ~30% of the provider's time)."""
+    from actlint.positions import positions
 
-    return PositionProvider()._gen(MetadataWrapper(module, unsafe_skip_copy=True))
+    return positions(module)
 
 
 def _fix_dict(fix, filename: str, span):
@@ -463,4 +462,5 @@ def _span(positions, site):
     where = positions.get(site.node)
     if where is None:
         return Position(1, 1), Position(1, 1)
-    return (Position(where.start.line, where.start.column + 1), Position(where.end.line, where.end.column + 1))
+    (line, column), (end_line, end_column) = where
+    return Position(line, column + 1), Position(end_line, end_column + 1)

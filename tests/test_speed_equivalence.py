@@ -116,19 +116,29 @@ def test_remembered_verifications_equal_computed_ones_and_skip_numpy(tmp_path):
     assert numpy_cold and numpy_first and not numpy_warm
 
 
-def test_positions_without_the_wrapper_equal_libcsts():
+_ODD_SOURCES = [
+    b"", b"\n", b"# only a comment", b"x = 1", b"x = 1\r\ny = 2\r\n", b"x = 1\ry = 2\r", b"\xef\xbb\xbfx = 1\n",
+    b"def f():\n\tif x:\n\t\treturn '''a\nb'''\n", b"s = 'a\\\nb'\nt = (1,\n     2)  # c\n",
+    b"@d\n# c\n@e(1)\nclass C:\n    pass\n    # trailing\n# end", b"x = f'{a!r:>{w}}'\n",
+]
+
+
+def test_positions_are_libcsts_position_provider():
+    """actlint.positions records the table PositionProvider records, node for node, on fixtures, the
+    stdlib and odd layouts (CRLF, CR, BOM, tabs, continuation lines, decorators, empty files)."""
     import libcst
     from libcst.metadata import MetadataWrapper, PositionProvider
 
     from actlint.engine import _positions
 
     here = Path(__file__).resolve().parent.parent
-    sources = [p.read_bytes() for p in sorted((here / "fixtures").rglob("*.py"))[::7]]
-    sources += [p.read_bytes() for p in sorted(Path(os.__file__).parent.glob("*.py"))[:80:8]]  # the stdlib
-    for source in sources:
+    sources = [p.read_bytes() for p in sorted((here / "fixtures").rglob("*.py"))[::5]]
+    sources += [p.read_bytes() for p in sorted(Path(os.__file__).parent.glob("*.py"))[:160:8]]  # the stdlib
+    for source in sources + _ODD_SOURCES:
         module = libcst.parse_module(source)
         expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-        assert dict(_positions(module)) == dict(expected) and len(expected) > 10
+        as_tuples = {node: ((r.start.line, r.start.column), (r.end.line, r.end.column)) for node, r in expected.items()}
+        assert _positions(module) == as_tuples, source[:80]
 
 
 def test_reading_on_the_pool_changes_nothing(tmp_path, monkeypatch):
