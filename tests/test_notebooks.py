@@ -106,7 +106,7 @@ def test_a_malformed_notebook_gets_one_act002(tmp_path, content, message):
 
 def test_a_syntax_error_points_into_its_cell(tmp_path):
     path = tmp_path / "nb.ipynb"
-    path.write_text(notebook("import torch\n", "x = 1\ndef f(:\n    pass\n"))
+    path.write_text(notebook("import torch\nloss_fn = torch.nn.CrossEntropyLoss()\n", "x = 1\ndef f(:\n    pass\n"))
     (result,) = lint_paths([str(path)]).results
     assert (result.code, result.location.cell, result.location.row) == ("ACT001", 2, 2)
 
