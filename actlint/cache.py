@@ -49,6 +49,7 @@ class Cache:
         self.code = f"{__version__}\0{_code_fingerprint()}\0"
         self.salt = f"{self.code}{settings}\0{os.getcwd()}\0"
         self._hashes = {}  # path -> digest of an imported file, hashed once per run however many import it
+        self._verdicts = {}  # verification key -> verdict, read or computed once per run
 
     def key(self, path: str, data: bytes) -> str:
         return digest((self.salt + path + "\0").encode(), data)
@@ -85,13 +86,15 @@ class Cache:
         verdict is a pure function of them and of actlint's code (`self.code`), and computing it
         needs numpy (~0.1 s to import), which a run whose verdicts are all remembered never imports."""
         key = digest((self.code + json.dumps([code, sorted(facts, key=repr)], default=repr)).encode())
+        if key in self._verdicts:  # the same bug in many files: one read
+            return self._verdicts[key]
         path = self.folder / "verified" / key
         try:
-            return json.loads(path.read_text(encoding="utf-8"))["verification"]
+            value = json.loads(path.read_text(encoding="utf-8"))["verification"]
         except (OSError, ValueError, KeyError, TypeError):
-            pass
-        value = compute()
-        self._write(path.parent, key, {"verification": value})
+            value = compute()
+            self._write(path.parent, key, {"verification": value})
+        self._verdicts[key] = value
         return value
 
     def _write(self, folder: Path, name: str, entry: Optional[dict]) -> None:
