@@ -57,14 +57,14 @@ def beside(tmp_path):
 # -- encodings and bytes -------------------------------------------------------------------------
 
 ENCODED = {
-    "bad_utf8.py": (b"import torch\nlabel = '\xe9chec'\n", "ACT002", "cannot decode the file: 'utf-8' codec"),
-    "klingon.py": (b"# -*- coding: klingon -*-\nimport torch\n", "ACT002", "unknown encoding: klingon"),
-    "utf16.py": ("import torch\nmodel = torch.nn.Linear(4, 2)\n".encode("utf-16"), "ACT002", "it is UTF-16 text"),
-    "utf32.py": ("import torch\n".encode("utf-32"), "ACT002", "it is UTF-32 text"),
-    "nul.py": (b"import torch\n\x00x = 1\n", "ACT002", "NUL bytes"),
-    "py2_print.py": (b'import torch\nprint "loss", 0.5\n', "ACT001", "Missing parentheses in call to 'print'"),
-    "py2_backticks.py": (b"import torch\nx = `1`\n", "ACT001", "syntax error"),
-    "py2_octal.py": (b"import torch\nmode = 0777\n", "ACT001", "syntax error"),
+    "bad_utf8.py": (b"from torch.nn import CrossEntropyLoss\nlabel = '\xe9chec'\n", "ACT002", "cannot decode the file: 'utf-8' codec"),
+    "klingon.py": (b"# -*- coding: klingon -*-\nfrom torch.nn import CrossEntropyLoss\n", "ACT002", "unknown encoding: klingon"),
+    "utf16.py": ("from torch.nn import CrossEntropyLoss\nmodel = torch.nn.Linear(4, 2)\n".encode("utf-16"), "ACT002", "it is UTF-16 text"),
+    "utf32.py": ("from torch.nn import CrossEntropyLoss\n".encode("utf-32"), "ACT002", "it is UTF-32 text"),
+    "nul.py": (b"from torch.nn import CrossEntropyLoss\n\x00x = 1\n", "ACT002", "NUL bytes"),
+    "py2_print.py": (b'from torch.nn import CrossEntropyLoss\nprint "loss", 0.5\n', "ACT001", "Missing parentheses in call to 'print'"),
+    "py2_backticks.py": (b"from torch.nn import CrossEntropyLoss\nx = `1`\n", "ACT001", "syntax error"),
+    "py2_octal.py": (b"from torch.nn import CrossEntropyLoss\nmode = 0777\n", "ACT001", "syntax error"),
 }
 
 
@@ -95,7 +95,7 @@ def test_python2_except_comma_is_python_314_syntax_and_still_linted(beside):
 
 
 def test_a_single_one_megabyte_line(beside):
-    (beside / "long_line.py").write_text("import torch\nWEIGHTS = '" + "a" * 1_000_000 + "'\n")
+    (beside / "long_line.py").write_text("from torch.nn import CrossEntropyLoss\nWEIGHTS = '" + "a" * 1_000_000 + "'\n")
     status, found, _ = lint(beside)
     assert status == 1
     assert "long_line.py" not in found  # linted, nothing wrong with it
@@ -138,7 +138,7 @@ def nested_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("nested")
     (folder / "good.py").write_text(BUGGY)
     for name, (code, _, _) in NESTED.items():
-        (folder / name).write_text("import torch\n" + code + "\n")
+        (folder / name).write_text("from torch.nn import CrossEntropyLoss\n" + code + "\n")
     done = subprocess.run([sys.executable, "-m", "actlint", *ARGS, str(folder)], capture_output=True, text=True,
                           timeout=300, env={**os.environ, "ACTLINT_DEBUG": ""})
     return done
@@ -159,7 +159,7 @@ def test_deep_nesting_is_one_diagnostic(nested_run, name):
 def test_nesting_just_under_the_limits_is_linted(beside):
     """Deep but legal: brackets 99 deep, 99 indented blocks, a 300-level chain. Linted, no diagnostic."""
     (beside / "deep_ok.py").write_text(
-        "import torch\n"
+        "from torch.nn import CrossEntropyLoss\n"
         + "x = " + "[" * 99 + "]" * 99 + "\n"
         + "".join("    " * i + "if a:\n" for i in range(99)) + "    " * 99 + "pass\n"
         + "y = a" + ".b" * 300 + "\n"
@@ -210,7 +210,7 @@ class TickingClock:
         return self.now
 
 
-SLOW = "import torch\n" + "".join(f"w{i} = torch.zeros({i})\n" for i in range(600))  # ~2,400 steps
+SLOW = "from torch.nn import CrossEntropyLoss\n" + "".join(f"w{i} = torch.zeros({i})\n" for i in range(600))  # ~2,400 steps
 
 
 @pytest.fixture
@@ -254,7 +254,7 @@ def test_the_time_budget_is_checked_on_the_wall_clock(monkeypatch):
 def huge(path: Path, size: int = 50 << 20) -> Path:
     """A sparse file: 50 MB on paper, made in microseconds (mostly NUL bytes, were it ever read)."""
     with open(path, "wb") as handle:
-        handle.write(b"import torch\n")
+        handle.write(b"from torch.nn import CrossEntropyLoss\n")
         handle.truncate(size)
     return path
 
@@ -445,7 +445,7 @@ def test_a_file_that_vanishes_before_its_findings_are_shown(beside, monkeypatch)
     (notebook(BUGGY)[: len(notebook(BUGGY)) // 2], "not valid JSON"),  # cut off mid-write
     ('{"cells": "import torch"}', "no list of cells"),
     ('{"cells": [{"cell_type": "code", "source": 3}]}', "cell 1 has a source that is not text"),
-    ("import torch\nmodel = torch.nn.Linear(4, 2)\n", "not valid JSON"),  # a .py saved as .ipynb
+    ("from torch.nn import CrossEntropyLoss\nmodel = torch.nn.Linear(4, 2)\n", "not valid JSON"),  # a .py saved as .ipynb
 ])
 def test_broken_notebooks_beside_good_files(beside, content, words):
     (beside / "broken.ipynb").write_text(content)

@@ -118,7 +118,7 @@ def test_discovery_skips_venvs_build_and_gitignored(tree):
 
 
 def test_syntax_error_gets_one_diagnostic_and_others_are_linted(tree):
-    (tree / "broken.py").write_text("import torch\ndef f(:\n    pass\n")
+    (tree / "broken.py").write_text("from torch.nn import CrossEntropyLoss\ndef f(:\n    pass\n")
     result = run(str(tree))
     assert result.exit_code == 1
     lines = [l for l in result.stdout.splitlines() if not l.startswith(" ")]
@@ -127,10 +127,21 @@ def test_syntax_error_gets_one_diagnostic_and_others_are_linted(tree):
     assert "Traceback" not in result.output
 
 
+def test_files_not_analyzed_get_no_diagnostic(tree):
+    """Diagnostics are for the files actlint analyzes: one that names no framework, or a framework but
+    nothing a rule looks at (a layer, a data pipeline), is not parsed, so its syntax error is not ours
+    to report (Python's own run will say it); the same error in a training file is ACT001."""
+    (tree / "layers.py").write_text("import torch\nclass Block(torch.nn.Module):\n    def f(:\n        pass\n")
+    (tree / "notes.py").write_text("print 'no framework here'\n")
+    (tree / "train.py").write_text("import torch\ncriterion = torch.nn.CrossEntropyLoss(\n")
+    found = {(Path(i["filename"]).name, i["code"]) for i in json.loads(run("--output-format", "json", str(tree)).stdout)}
+    assert found == {("train.py", "ACT001"), ("buggy.py", "ACT201")}
+
+
 @pytest.mark.parametrize("content, code", [
-    (b"import torch\n\x00\x01\x02", "ACT002"),
-    (b"# -*- coding: klingon -*-\nimport torch\n", "ACT002"),
-    (b"import torch\nx = '\xff\xfe'\n", "ACT002"),
+    (b"from torch.nn import CrossEntropyLoss\n\x00\x01\x02", "ACT002"),
+    (b"# -*- coding: klingon -*-\nfrom torch.nn import CrossEntropyLoss\n", "ACT002"),
+    (b"from torch.nn import CrossEntropyLoss\nx = '\xff\xfe'\n", "ACT002"),
 ])
 def test_undecodable_files_get_one_diagnostic(tmp_path, content, code):
     path = tmp_path / "bad.py"

@@ -47,7 +47,7 @@ fuzz = settings(
 # Makes a generated program worth parsing (the byte prefilter skips files without ML names) and
 # gives the interpreter framework values to follow; appended, so `from __future__` stays first.
 FRAMEWORK_TAIL = (
-    "\nimport torch\nfrom tensorflow import keras\n"
+    "\nfrom torch.nn import CrossEntropyLoss\nfrom tensorflow import keras\n"
     "model = keras.Sequential([keras.layers.Dense(1, activation='softmax')])\n"
     "model.compile(loss='binary_crossentropy')\n"
 )
@@ -253,7 +253,7 @@ def test_python_syntax_warnings_about_the_code_stay_quiet():
     """Found by fuzzing: CPython's parser, asked where libcst failed, warned about the user's code
     (`<unknown>:2: SyntaxWarning: invalid decimal literal` on stderr), and under `-W error` the
     warning became the reported syntax error instead of the real one on row 3."""
-    data = b'import torch\nx = 1if y else 2\nprint "x"\n'
+    data = b'from torch.nn import CrossEntropyLoss\nx = 1if y else 2\nprint "x"\n'
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         results = lint_bytes(data)
