@@ -184,3 +184,17 @@ def test_the_command_exits_fast_without_losing_output(tree):
     assert len(done.stdout) > 100_000 and json.loads(done.stdout) == json.loads(inside.stdout)
     assert done.stderr == inside.stderr and done.stderr.startswith("Found ")
     assert subprocess.run([sys.executable, "-m", "actlint", "--bogus"], capture_output=True).returncode == 2
+
+
+def test_a_framework_file_the_prefilter_drops_is_remembered_as_clean(tmp_path, monkeypatch):
+    """The prefilter's second stage (every token a rule looks at) runs after the cache look-up, and a
+    file it drops gets an empty entry: a warm run neither scans nor parses it again."""
+    (tmp_path / "pyproject.toml").write_text("")
+    layer = tmp_path / "layers.py"
+    layer.write_bytes(b"import torch\nclass Block(torch.nn.Module):\n    pass\n")
+    cache = Cache(tmp_path)
+    assert lint_paths([str(layer)], cache=cache).results == []
+    key = cache.key(str(layer), layer.read_bytes())
+    assert (cache.folder / key[:2] / key).read_bytes() == b""
+    monkeypatch.setattr(parallel, "worth_parsing", lambda data: pytest.fail("scanned again"))
+    assert lint_paths([str(layer)], cache=Cache(tmp_path)).results == []
