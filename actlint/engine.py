@@ -34,23 +34,30 @@ _WORD_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01
 
 def worth_parsing(data: bytes) -> bool:
     """The byte prefilter: plain substring searches (fast), then LOSS_ASSIGNMENT tried only where its
-    words occur (a regex search from every byte of a large file costs more than all the substring scans)."""
-    data = _narrow(data)
-    if names_a_framework(data):
-        return any(token in data for token in RULE_TOKENS)
-    return _assigns_loss(data, b"loss", True) or _assigns_loss(data, b"criterion", False)
+    words occur (a regex search from every byte of a large file costs more than all the substring scans).
+    Its stages are public for `parallel`, which looks a framework file up in the cache between them."""
+    text = narrow(data)
+    return names_a_rule(text) if names_a_framework(text) else assigns_loss(text)
 
 
-def names_a_framework(data: bytes) -> bool:
-    """The prefilter's first stage."""
-    return any(token in _narrow(data) for token in FRAMEWORK_TOKENS)
-
-
-def _narrow(data: bytes) -> bytes:
-    """UTF-16 or 32 as UTF-8 (read the text, then say why Python cannot); anything else as it is."""
+def narrow(data: bytes) -> bytes:
+    """What the stages below read: UTF-16 or 32 as UTF-8 (read the text, then say why Python cannot),
+    anything else as it is."""
     if data[:2] in _WIDE_BOMS and _wide_encoding(data):
         return data.decode(_wide_encoding(data), errors="replace").encode("utf-8")
     return data
+
+
+def names_a_framework(text: bytes) -> bool:
+    return any(token in text for token in FRAMEWORK_TOKENS)
+
+
+def names_a_rule(text: bytes) -> bool:
+    return any(token in text for token in RULE_TOKENS)
+
+
+def assigns_loss(text: bytes) -> bool:
+    return _assigns_loss(text, b"loss", True) or _assigns_loss(text, b"criterion", False)
 
 
 def _assigns_loss(data: bytes, word: bytes, at_word_start: bool) -> bool:

@@ -1,4 +1,5 @@
-"""Lint many files: cache hits first, the rest serially or on a process pool.
+"""Lint many files: the prefilter and cache hits first (shared with forked processes on large runs),
+the rest serially or on a process pool.
 
 Small runs (a pre-commit hook on a few files) stay in this process: a pool costs more to
 start than it saves. Each worker keeps one parse Session for all the files it lints.
@@ -11,7 +12,9 @@ import sys
 from dataclasses import replace
 from typing import Optional
 
-from actlint.engine import FileReport, Session, cacheable, lint_source, names_a_framework, worth_parsing
+from actlint.engine import (
+    FileReport, Session, assigns_loss, cacheable, lint_source, names_a_framework, names_a_rule, narrow,
+)
 
 SERIAL_BELOW = 24  # files to parse: under this, no pool
 SCREEN_FROM = 200  # files to read: from this many, reading, prefilter and cache look-ups are shared by forks
@@ -59,17 +62,18 @@ def _screen(items: list, cache) -> list:
 def _settled(path: str, data: bytes, cache) -> tuple:
     """(a FileReport when the file needs no parse, else None; its cache key or None).
 
-    Files without a framework are dropped by the prefilter's cheap first stage. A framework file is
-    looked up in the cache before the second stage (a scan for every token a rule looks at: ~50 ms
-    over the keras tree), and remembered as clean when that stage drops it, so a warm run does not
-    scan it again."""
-    framework = names_a_framework(data)
-    if not framework and not worth_parsing(data):
+    The prefilter (engine.worth_parsing) in its stages, with the cache look-up between them: a file
+    without a framework is dropped uncached; a framework file is looked up before the second stage (a
+    scan for every token a rule looks at: ~50 ms over the keras tree), and remembered as clean when
+    that stage drops it, so a warm run does not scan it again."""
+    text = narrow(data)
+    framework = names_a_framework(text)
+    if not framework and not assigns_loss(text):
         return FileReport(path), None
     key = cache.key(path, data) if cache is not None else None
     if key is not None and (hit := cache.get(key)) is not None:
         return FileReport(path, hit, True), key
-    if framework and not worth_parsing(data):
+    if framework and not names_a_rule(text):
         if key is not None:
             cache.put(key, [], {})
         return FileReport(path), key

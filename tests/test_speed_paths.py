@@ -196,5 +196,5 @@ def test_a_framework_file_the_prefilter_drops_is_remembered_as_clean(tmp_path, m
     assert lint_paths([str(layer)], cache=cache).results == []
     key = cache.key(str(layer), layer.read_bytes())
     assert (cache.folder / key[:2] / key).read_bytes() == b""
-    monkeypatch.setattr(parallel, "worth_parsing", lambda data: pytest.fail("scanned again"))
+    monkeypatch.setattr(parallel, "names_a_rule", lambda text: pytest.fail("scanned again"))
     assert lint_paths([str(layer)], cache=Cache(tmp_path)).results == []
