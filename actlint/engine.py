@@ -133,7 +133,6 @@ class Result:
 class FileReport:
     path: str
     results: list[Result] = field(default_factory=list)
-    parsed: bool = False
     deps: dict = field(default_factory=dict)  # imported project file -> content digest
     masked: bool = False  # IPython lines (`!pip`, `%matplotlib`) were read as comments: no fixes
 
@@ -215,7 +214,6 @@ def lint_source(path: str, data: bytes, session: Optional[Session] = None) -> Fi
     try:
         module = session.parse(path, data, report)
         if module is not None:
-            report.parsed = True
             session.project.touched.clear()
             results = _analyze(path, module, session.project)
             if session.masked:  # a fix there would be written over the IPython lines

@@ -72,7 +72,7 @@ def _settled(path: str, data: bytes, cache) -> tuple:
         return FileReport(path), None
     key = cache.key(path, data) if cache is not None else None
     if key is not None and (hit := cache.get(key)) is not None:
-        return FileReport(path, hit, True), key
+        return FileReport(path, hit), key
     if framework and not names_a_rule(text):
         if key is not None:
             cache.put(key, [], {})
