@@ -135,8 +135,9 @@ def lint_paths(paths, selection: Selection = Selection(None), configs: Optional[
     sources = [(p, data) for p, data in contents.items() if isinstance(data, bytes) and p not in settled]
     finished = iter(range(1, run.files + 1))
     tick = (lambda _path: progress(next(finished), run.files, 0)) if progress else None
-    for path in settled if tick else ():
-        tick(path)
+    if tick:
+        for path in settled:
+            tick(path)
     linter.reports = lint_many(sources, jobs, cache, linter.session, tick) | settled
     for path in found.files:
         run.results.extend(linter.lint(path, contents[path]))

@@ -68,8 +68,8 @@ class Budget(Exception):
 
 
 class OutOfTime(Exception):
-    """The file's analysis ran past its deadline (TIME_BUDGET): not a Budget (said nothing about), it
-    goes up to the engine and is reported as skipped."""
+    """The file's analysis ran past its deadline (TIME_BUDGET). Not a Budget, which ends an analysis
+    quietly: it goes up to the engine, which reports the file as skipped."""
 
 
 @dataclass(frozen=True)
