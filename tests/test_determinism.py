@@ -76,7 +76,8 @@ def test_cold_and_warm_cache_give_the_same_bytes(tree, baseline):
     stored = sum(len(names) for _, _, names in os.walk(cache))
     assert stored >= parallel.SERIAL_BELOW
     shuffled.reverse()
-    assert actlint(tree.parent, 5, *shuffled, "-j", "2") == baseline  # warm: every file a hit, no pool needed
+    assert actlint(tree.parent, 5, *shuffled, "-j", "2") == baseline  # warm, looked up by forked screens
+    assert actlint(tree.parent, 6, *shuffled, "-j", "1") == baseline  # warm, looked up in lint_many
     # Nothing new: every file was a hit. (An actlint file edited during the run changes the cache's
     # salt and fails this: run it on a checkout nobody is editing.)
     assert sum(len(names) for _, _, names in os.walk(cache)) == stored
