@@ -47,7 +47,7 @@ fuzz = settings(
 # Makes a generated program worth parsing (the byte prefilter skips files without ML names) and
 # gives the interpreter framework values to follow; appended, so `from __future__` stays first.
 FRAMEWORK_TAIL = (
-    "\nfrom torch.nn import CrossEntropyLoss\nfrom tensorflow import keras\n"
+    "\nimport torch\nfrom tensorflow import keras\n"
     "model = keras.Sequential([keras.layers.Dense(1, activation='softmax')])\n"
     "model.compile(loss='binary_crossentropy')\n"
 )
