@@ -37,6 +37,7 @@ class Contract:
     input: str
     targets: tuple
     input_from_logits: str | None = None
+    framework: str | None = None
 
     def expected_input(self, from_logits):
         """The input domain this loss expects, or None when from_logits is unresolved."""

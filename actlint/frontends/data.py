@@ -79,8 +79,12 @@ def hf_model_class(name: str):
 
 
 def hf_num_labels(name: str, args: Args, site):
-    """(units, the site that sets them) of a transformers classifier: `num_labels=` given to from_pretrained."""
+    """(units, the site that sets them) of a transformers classifier: `num_labels=` given to
+    from_pretrained, or to the config it is given."""
     units = const_int(args.get(None, "num_labels")) if name.endswith("from_pretrained") else None
+    config = args.get(None, "config")
+    if units is None and isinstance(config, Obj) and config.kind == "hf_config":  # AutoConfig(num_labels=3)
+        units, site = const_int(config.get("num_labels")), config.site
     return units, (site if units is not None else None)
 
 
