@@ -82,15 +82,16 @@ class Context:
 
 def double_softmax(c: Context):
     if c.act == SOFTMAX and c.expected == "logits" and c.family in ("categorical", "sparse"):
-        fix = "drop the softmax and feed the logits" if c.loss.id.startswith(("torch", "tf.")) else \
-            "set from_logits=False, or drop the softmax"
+        fix = "set from_logits=False, or drop the softmax" if c.contract.input_from_logits else \
+            "drop the softmax and feed the logits"
         return "ACT101", f"softmax output is fed to {c.loss_name}, which expects logits and applies softmax again", fix
 
 
 def double_sigmoid(c: Context):
     if c.act == SIGMOID and c.expected == "logits" and c.family == "binary":
         fix = "use BCELoss, or drop the sigmoid" if c.loss.id.startswith("torch") else \
-            "set from_logits=False, or drop the sigmoid"
+            "set from_logits=False, or drop the sigmoid" if c.contract.input_from_logits else \
+            "drop the sigmoid and feed the logits"
         return "ACT102", f"sigmoid output is fed to {c.loss_name}, which expects logits and applies sigmoid again", fix
 
 

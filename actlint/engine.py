@@ -16,8 +16,8 @@ from actlint.catalogue import rules
 # A file is worth parsing when it names a framework and does something a rule looks at, or sets a
 # loss it may have imported from elsewhere in the project (`loss=cfg.loss`, `criterion = get_loss(name)`).
 # Each token costs one scan of every file that lacks it (~15-20 ms over the 31 MB standard library):
-# only tokens some frontend reads are here (jax code is Keras code, which names keras).
-FRAMEWORK_TOKENS = (b"keras", b"torch", b"tensorflow")
+# only tokens some frontend reads are here ("jax" covers flax and optax code, which imports jax).
+FRAMEWORK_TOKENS = (b"keras", b"torch", b"tensorflow", b"jax")
 # Every finding pairs a head (an activation) with a loss or with targets, and the file it is found in
 # names one of them or the step that joins them (compile, fit, backward). A framework file naming none
 # (layers, data pipelines, utilities: half of a library's files) cannot be where a finding is made;

@@ -165,6 +165,16 @@ def _is_torch(loss_id: Optional[str]) -> bool:
     return (loss_id or "").startswith("torch")
 
 
+def _optax(loss_id: Optional[str]) -> bool:
+    """optax's losses take logits and have no from_logits switch: their fix is the same loss, unactivated."""
+    try:
+        from actlint.catalogue import contracts
+
+        return contracts()[loss_id].framework == "optax"
+    except Exception:
+        return False
+
+
 def _display(loss_id: Optional[str]) -> str:
     try:
         from actlint.catalogue import contracts
@@ -178,6 +188,9 @@ def _categorical_fix(loss_id: Optional[str]):
     """The from-logits loss of the user's framework for exclusive classes."""
     if _is_torch(loss_id):
         return fixes.torch_cross_entropy, "CrossEntropyLoss"
+    if _optax(loss_id):
+        sparse = loss_id.endswith("integer_labels")
+        return (fixes.keras_sparse_from_logits if sparse else fixes.keras_categorical_from_logits), _display(loss_id)
     if _family(loss_id) == "sparse":
         return fixes.keras_sparse_from_logits, "sparse_categorical_crossentropy(from_logits=True)"
     return fixes.keras_categorical_from_logits, "categorical_crossentropy(from_logits=True)"
@@ -186,6 +199,8 @@ def _categorical_fix(loss_id: Optional[str]):
 def _binary_fix(loss_id: Optional[str]):
     if _is_torch(loss_id):
         return fixes.torch_bce_with_logits, "BCEWithLogitsLoss"
+    if _optax(loss_id):
+        return fixes.keras_binary_from_logits, _display(loss_id)
     return fixes.keras_binary_from_logits, "binary_crossentropy(from_logits=True)"
 
 
@@ -236,7 +251,7 @@ def _act101(f: Facts):
     ratio = claims.norm_ratio(claims.double_softmax_grad(z, y), fixes.cross_entropy_grad(z, y))
     loss, name = _categorical_fix(f.loss)
     check = _check_categorical(loss, f.k)
-    keras = "" if _is_torch(f.loss) else KERAS_CACHED_LOGITS
+    keras = "" if _is_torch(f.loss) or _optax(f.loss) else KERAS_CACHED_LOGITS
     claim = (f"Softmax before {_display(f.loss)}: the loss can never fall below {floor:.4f} with {_classes(f)} "
              f"and the gradient is {ratio:.2f}x the right one on seeded logits{keras}; "
              f"{_fix_sentence(name + ' on the raw logits', '-log softmax', check)}.")
@@ -252,7 +267,7 @@ def _act102(f: Facts):
     ratio = claims.double_sigmoid_gradient_ratio(z, y)
     loss, name = _binary_fix(f.loss)
     check = _check_binary(loss, columns)
-    keras = "" if _is_torch(f.loss) else KERAS_CACHED_LOGITS
+    keras = "" if _is_torch(f.loss) or _optax(f.loss) else KERAS_CACHED_LOGITS
     claim = (f"Sigmoid before {_display(f.loss)}: the loss only sees values in ({lo:.4f}, {hi:.4f}), so it can "
              f"never fall below {floor1:.4f} for y=1 or {floor0:.4f} for y=0{keras}; "
              f"{_fix_sentence(name + ' on the raw logits', 'the binary cross-entropy of sigmoid', check)}.")
@@ -372,7 +387,7 @@ def _act201(f: Facts):
     fixed_lo, fixed_hi = claims.sigmoid_range(seeded_logits(16, 1))
     loss, name = _binary_fix(f.loss)
     check = _check_binary(loss, 1)
-    keras = "" if _is_torch(f.loss) else (" (Keras on the TF backend computes the loss from the cached logit, "
+    keras = "" if _is_torch(f.loss) or _optax(f.loss) else (" (Keras on the TF backend computes the loss from the cached logit, "
                                           "so training looks normal while every prediction is 1.0)")
     claim = (f"Softmax over a single unit outputs exactly {lo:g} for every input (output gradient {grad:g}){keras}; "
              f"a sigmoid unit ranges over [{fixed_lo:.4f}, {fixed_hi:.4f}] on the same logits, and "

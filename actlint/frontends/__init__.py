@@ -12,6 +12,7 @@ from actlint.facts import FileFacts
 def registry() -> list:
     from actlint.frontends.cli_args import ArgparseFrontend
     from actlint.frontends.data import DataFrontend
+    from actlint.frontends.flax import FlaxFrontend
     from actlint.frontends.hf import HuggingFaceFrontend
     from actlint.frontends.keras import KerasFrontend
     from actlint.frontends.kerashub import KerasHubFrontend
@@ -21,7 +22,8 @@ def registry() -> list:
     # Torch and tf.nn first: they answer only for their own names and values (torch layers,
     # tensors' methods, losses called on tensors), which Keras would otherwise fold as its own.
     # Hugging Face before torch: it only notes a model's own loss and passes every call on.
-    return [HuggingFaceFrontend(), TfNNFrontend(), TorchFrontend(), KerasFrontend(), KerasHubFrontend(), DataFrontend(), ArgparseFrontend()]
+    # Flax first too: it answers only for flax/jax/optax names and its own modules' values.
+    return [FlaxFrontend(), HuggingFaceFrontend(), TfNNFrontend(), TorchFrontend(), KerasFrontend(), KerasHubFrontend(), DataFrontend(), ArgparseFrontend()]
 
 
 def analyze_module(path: str, module, project=None) -> FileFacts:
