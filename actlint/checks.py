@@ -12,7 +12,7 @@ from typing import Optional
 
 from actlint.catalogue import Contract, contracts
 from actlint.facts import (
-    BINARY, INDEX, LINEAR, LOG_SOFTMAX, MULTI_HOT, ONE_HOT, SIGMOID, SOFTMAX, UNKNOWN, Binding, Site,
+    BINARY, INDEX, LINEAR, LOG_SOFTMAX, MULTI_HOT, ONE_HOT, SIGMOID, SOFT, SOFTMAX, UNKNOWN, Binding, Site,
 )
 
 
@@ -141,8 +141,9 @@ PAIRING_RULES = (
 
 
 def one_hot_with_sparse_loss(c: Context):
-    if c.encoding == ONE_HOT and c.family in ("sparse", "nll"):
-        return "ACT301", f"{c.loss_name} expects integer class ids, but the targets are one-hot ({c.target.spelling})", \
+    if c.encoding in (ONE_HOT, SOFT) and c.family in ("sparse", "nll"):
+        what = "one-hot" if c.encoding == ONE_HOT else "soft class weights (mixed or smoothed rows)"
+        return "ACT301", f"{c.loss_name} expects integer class ids, but the targets are {what} ({c.target.spelling})", \
             "use the categorical (non-sparse) loss, or keep the labels as integers"
 
 

@@ -486,6 +486,8 @@ def _act205(f: Facts):
 
 
 def _act301(f: Facts):
+    if f.target == "soft":
+        return _act301_soft(f)
     z, y = _categorical_sample(f.k)
     targets = one_hot(y, f.k)
     gap = claims.sparse_vs_categorical_gap(z, y)
@@ -498,6 +500,15 @@ def _act301(f: Facts):
     return ok, claim, {"classes": f.k, "target_columns": targets.shape[-1], "expected_columns": 1,
                        "distinct_target_values": claims.distinct_values(targets), "argmax_rel_gap": gap,
                        **_fix_witness(check)}
+
+
+def _act301_soft(f: Facts):
+    """Mixed or smoothed rows into a class-id loss: argmax would throw the mixing away, so the fix is
+    a loss that takes the rows (the categorical loss on soft targets)."""
+    check = _check_categorical(fixes.keras_categorical_from_logits, f.k)
+    claim = (f"Soft targets into {_display(f.loss)}: each label is {f.k} columns of class weights where the loss "
+             f"expects one class id; {_fix_sentence('a soft-target categorical loss', '-log softmax', check)}.")
+    return _fix_ok(check), claim, {"classes": f.k, "target_columns": f.k, "expected_columns": 1, **_fix_witness(check)}
 
 
 def _act302(f: Facts):

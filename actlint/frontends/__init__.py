@@ -17,13 +17,14 @@ def registry() -> list:
     from actlint.frontends.keras import KerasFrontend
     from actlint.frontends.kerashub import KerasHubFrontend
     from actlint.frontends.tfnn import TfNNFrontend
+    from actlint.frontends.timm import TimmFrontend
     from actlint.frontends.torch import TorchFrontend
 
     # Torch and tf.nn first: they answer only for their own names and values (torch layers,
     # tensors' methods, losses called on tensors), which Keras would otherwise fold as its own.
     # Hugging Face before torch: it only notes a model's own loss and passes every call on.
-    # Flax first too: it answers only for flax/jax/optax names and its own modules' values.
-    return [FlaxFrontend(), HuggingFaceFrontend(), TfNNFrontend(), TorchFrontend(), KerasFrontend(), KerasHubFrontend(), DataFrontend(), ArgparseFrontend()]
+    # Flax and timm first too: they answer only for their own names and values.
+    return [FlaxFrontend(), HuggingFaceFrontend(), TimmFrontend(), TfNNFrontend(), TorchFrontend(), KerasFrontend(), KerasHubFrontend(), DataFrontend(), ArgparseFrontend()]
 
 
 def analyze_module(path: str, module, project=None) -> FileFacts:
