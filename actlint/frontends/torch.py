@@ -417,7 +417,10 @@ class TorchFrontend(Frontend):
         if step is None:
             return None
         loader = args.get(1, "train_dataloaders")
-        if loader is None and model.cls.method("train_dataloader") is not None:
+        data = args.get(3, "datamodule") or loader  # fit(model, datamodule=dm) or fit(model, dm)
+        if isinstance(data, Instance) and data.cls.method("train_dataloader") is not None:
+            loader = datamodule_loader(data, interp)
+        elif loader is None and model.cls.method("train_dataloader") is not None:
             loader = interp.call_function(model.cls.method("train_dataloader"), Args(), model)
         interp.call_function(step, Args(pos=[interp.element_of(loader), Const(0)]), model)
         return None
@@ -585,6 +588,14 @@ def log_of(tensor, node, interp, local: list):
     if act == SOFTMAX:
         return Tensor(tensor.head.with_activation(LOG_SOFTMAX, interp.site(node), tensor.head.axis))
     return Tensor(Head(OTHER if act == SIGMOID else UNKNOWN, tensor.head.units, framework=tensor.head.framework))
+
+
+def datamodule_loader(data, interp):
+    """A LightningDataModule's training loader, after the setup("fit") that Trainer.fit runs first."""
+    setup = data.cls.method("setup")
+    if setup is not None:
+        interp.call_function(setup, Args(pos=[Const("fit")]), data)
+    return interp.call_function(data.cls.method("train_dataloader"), Args(), data)
 
 
 def vector(length) -> Obj:
