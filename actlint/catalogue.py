@@ -76,3 +76,11 @@ def contracts() -> dict[str, Contract]:
 def activation_domains() -> dict[str, str]:
     data = _toml("contracts.toml")
     return dict(data["activations"])
+
+
+@lru_cache(maxsize=None)
+def datasets() -> dict[str, dict[str, tuple]]:
+    """{section: {dataset name: (label encoding, classes or None)}} from rules/datasets.toml."""
+    data = _toml("datasets.toml")
+    return {section: {name: (row["encoding"], row.get("classes")) for name, row in rows.items()}
+            for section, rows in data.items()}

@@ -16,8 +16,9 @@ from actlint.catalogue import rules
 # A file is worth parsing when it names a framework and does something a rule looks at, or sets a
 # loss it may have imported from elsewhere in the project (`loss=cfg.loss`, `criterion = get_loss(name)`).
 # Each token costs one scan of every file that lacks it (~15-20 ms over the 31 MB standard library):
-# only tokens some frontend reads are here ("jax" covers flax and optax code, which imports jax).
-FRAMEWORK_TOKENS = (b"keras", b"torch", b"tensorflow", b"jax")
+# only tokens some frontend reads are here ("jax" covers flax and optax code, which imports jax;
+# "transformers" a Trainer script that never names torch).
+FRAMEWORK_TOKENS = (b"keras", b"torch", b"tensorflow", b"jax", b"transformers")
 # Every finding pairs a head (an activation) with a loss or with targets, and the file it is found in
 # names one of them or the step that joins them (compile, fit, backward). A framework file naming none
 # (layers, data pipelines, utilities: half of a library's files) cannot be where a finding is made;
@@ -25,6 +26,7 @@ FRAMEWORK_TOKENS = (b"keras", b"torch", b"tensorflow", b"jax")
 RULE_TOKENS = (
     b"loss", b"Loss", b"criterion", b"entropy", b"softmax", b"Softmax", b"sigmoid", b"Sigmoid", b"logits",
     b"ctivation", b"compile(", b".fit", b"fit(", b".backward(", b"one_hot", b"to_categorical", b"kl_div",
+    b"num_labels",  # a transformers classifier trained by a Trainer that names no loss
 )
 MAX_FILE_SIZE = 1_048_576  # bytes: larger files are skipped unread (ACT004), unless max-file-size says otherwise
 LOSS_ASSIGNMENT = re.compile(rb"(?:\bloss|criterion)\w*\s*=")

@@ -110,6 +110,8 @@ def test_prefilter_is_its_documented_definition(data):
     (b"import jax\nx = jax.nn.softmax(y)\n", True),  # the flax frontend reads jax (it read none before)
     (b"import jax.numpy as jnp\nimport optax\nl = optax.softmax_cross_entropy(z, y)\n", True),
     (b"import jax.numpy as jnp\nx = jnp.zeros(3)\n", False),  # names nothing a rule looks at
+    (b"from transformers import Trainer\nTrainer(model=m, train_dataset=d).train()\n", False),
+    (b"import transformers\nm = transformers.AutoModelForSequenceClassification.from_pretrained(c, num_labels=3)\n", True),
     (b"print('lossless')\n", False),
     (b"import torch\nclass Block(torch.nn.Module):\n    pass\n", False),  # names nothing a rule looks at
     (b"import torch.nn as nn\nhead = nn.Softmax()\n", True),

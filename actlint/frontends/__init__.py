@@ -17,6 +17,7 @@ def registry() -> list:
     from actlint.frontends.keras import KerasFrontend
     from actlint.frontends.kerashub import KerasHubFrontend
     from actlint.frontends.loops import LibraryLoopFrontend
+    from actlint.frontends.named_data import NamedDatasetFrontend
     from actlint.frontends.tfnn import TfNNFrontend
     from actlint.frontends.timm import TimmFrontend
     from actlint.frontends.torch import TorchFrontend
@@ -25,7 +26,9 @@ def registry() -> list:
     # tensors' methods, losses called on tensors), which Keras would otherwise fold as its own.
     # Hugging Face before torch: it only notes a model's own loss and passes every call on.
     # Flax and timm first too: they answer only for their own names and values.
-    return [FlaxFrontend(), HuggingFaceFrontend(), TimmFrontend(), TfNNFrontend(), TorchFrontend(), KerasFrontend(), KerasHubFrontend(), LibraryLoopFrontend(), DataFrontend(), ArgparseFrontend()]
+    return [FlaxFrontend(), HuggingFaceFrontend(), TimmFrontend(), NamedDatasetFrontend(), TfNNFrontend(),
+            TorchFrontend(), KerasFrontend(), KerasHubFrontend(), LibraryLoopFrontend(), DataFrontend(),
+            ArgparseFrontend()]
 
 
 def analyze_module(path: str, module, project=None) -> FileFacts:

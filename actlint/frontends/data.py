@@ -7,29 +7,16 @@ from __future__ import annotations
 
 import libcst as cst
 
+from actlint.catalogue import datasets
 from actlint.facts import BINARY, CONTINUOUS, INDEX, MULTI_HOT, ONE_HOT, UNKNOWN, Target
 from actlint.frontends.interp import NOT_HANDLED, Args, Frontend
 from actlint.frontends.values import Const, Data, Function, Obj, Seq, TargetVal
 
-# keras.datasets.<name>.load_data(): ((x_train, y_train), (x_test, y_test)).
-DATASETS = {
-    "mnist": (INDEX, 10),
-    "fashion_mnist": (INDEX, 10),
-    "cifar10": (INDEX, 10),
-    "cifar100": (INDEX, 100),
-    "imdb": (BINARY, 2),
-    "reuters": (INDEX, 46),
-    "boston_housing": (CONTINUOUS, None),
-    "california_housing": (CONTINUOUS, None),
-}
-
-# sklearn.datasets.load_<name>(): a Bunch whose .target holds integer class ids.
-SKLEARN_DATASETS = {
-    "load_iris": (INDEX, 3),
-    "load_digits": (INDEX, 10),
-    "load_wine": (INDEX, 3),
-    "load_breast_cancer": (BINARY, 2),
-}
+# Label facts of datasets loaded by name (rules/datasets.toml): name -> (encoding, classes).
+DATASETS = datasets()["keras"]  # keras.datasets.<name>.load_data(): ((x_train, y_train), (x_test, y_test))
+SKLEARN_DATASETS = datasets()["sklearn"]  # sklearn.datasets.load_<name>(): a Bunch whose .target holds the labels
+TFDS_DATASETS = datasets()["tfds"]
+HF_DATASETS = datasets()["huggingface"]
 
 # Keras generator class_mode / dataset label_mode -> encoding.
 LABEL_MODES = {

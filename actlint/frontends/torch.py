@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from actlint.catalogue import datasets
 from actlint.checks import Finding, batch_axis_finding
 from actlint.facts import INDEX, LINEAR, LOG_SOFTMAX, MULTI_HOT, ONE_HOT, OTHER, SIGMOID, SOFTMAX, UNKNOWN
 from actlint.facts import Binding, Head, Loss
@@ -102,12 +103,7 @@ MODULE_BASES = {"torch.nn.Module", "pytorch_lightning.LightningModule", "lightni
 TENSOR_CONSTRUCTORS = {"torch.tensor", "torch.Tensor", "torch.FloatTensor", "torch.as_tensor"}
 LIGHTNING_TRAINERS = {"pytorch_lightning.Trainer", "lightning.Trainer", "lightning.pytorch.Trainer"}
 # torchvision.datasets.<name>: integer class ids, and the class count where the dataset fixes it.
-TORCHVISION_DATASETS = {
-    "MNIST": 10, "FashionMNIST": 10, "KMNIST": 10, "QMNIST": 10, "CIFAR10": 10, "CIFAR100": 100,
-    "SVHN": 10, "STL10": 10, "GTSRB": 43, "EuroSAT": 10, "Flowers102": 102, "Food101": 101,
-    "OxfordIIITPet": 37, "StanfordCars": 196, "DTD": 47, "Caltech101": 101, "Country211": 211,
-    "ImageFolder": None, "DatasetFolder": None, "EMNIST": None, "ImageNet": 1000, "Places365": 365,
-}
+TORCHVISION_DATASETS = {name: classes for name, (_, classes) in datasets()["torchvision"].items()}
 DATA_WRAPPERS = {  # canonical name -> positional index of the dataset argument
     "torch.utils.data.DataLoader": 0, "torch.utils.data.dataloader.DataLoader": 0,
     "torch.utils.data.Subset": 0, "tqdm.tqdm": 0, "tqdm.auto.tqdm": 0, "tqdm.notebook.tqdm": 0,
