@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from actlint.facts import INDEX, Binding, Loss
 from actlint.frontends.data import const_int, const_str, hf_model_class
-from actlint.frontends.interp import NOT_HANDLED, Frontend
-from actlint.frontends.values import ModelVal, Obj, TargetVal
+from actlint.frontends.interp import NOT_HANDLED, Args, Frontend
+from actlint.frontends.values import Class, Mapping, ModelVal, Obj, TargetVal
 
 PROBLEM_TYPES = {
     "regression": "transformers.regression",
@@ -100,5 +100,22 @@ class HuggingFaceFrontend(Frontend):
             self.pair(args.get(0, "model"), TargetVal(dataset.get("target")))
         return None
 
+    def instantiated(self, instance, args, node, interp):
+        """A Trainer subclass: its compute_loss(model, inputs) override runs on the model it is given,
+        with the named dataset's labels as inputs["labels"] when they are known."""
+        compute = instance.cls.method("compute_loss")
+        if compute is None or not _is_trainer(instance.cls):
+            return NOT_HANDLED
+        dataset = args.get(None, "train_dataset")
+        labels = TargetVal(dataset.get("target")) if isinstance(dataset, Obj) and dataset.kind == "hf_dataset" else None
+        inputs = Mapping((("labels", labels),)) if labels is not None else None
+        interp.call_function(compute, Args(pos=[args.get(0, "model"), inputs]), instance)
+        return NOT_HANDLED
+
     def bindings(self, interp) -> list:
         return self.pairs
+
+
+def _is_trainer(cls) -> bool:
+    return any(getattr(base, "name", None) in TRAINERS or (isinstance(base, Class) and _is_trainer(base))
+               for base in cls.bases)
