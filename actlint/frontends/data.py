@@ -10,7 +10,7 @@ import libcst as cst
 from actlint.catalogue import datasets
 from actlint.facts import BINARY, CONTINUOUS, INDEX, MULTI_HOT, ONE_HOT, UNKNOWN, Target
 from actlint.frontends.interp import NOT_HANDLED, Args, Frontend
-from actlint.frontends.values import Const, Data, Function, Obj, Seq, TargetVal
+from actlint.frontends.values import Const, Data, Function, Mapping, Obj, Seq, TargetVal
 
 # Label facts of datasets loaded by name (rules/datasets.toml): name -> (encoding, classes).
 DATASETS = datasets()["keras"]  # keras.datasets.<name>.load_data(): ((x_train, y_train), (x_test, y_test))
@@ -69,6 +69,9 @@ def hf_num_labels(name: str, args: Args, site):
     """(units, the site that sets them) of a transformers classifier: `num_labels=` given to
     from_pretrained, or to the config it is given."""
     units = const_int(args.get(None, "num_labels")) if name.endswith("from_pretrained") else None
+    label2id = args.get(None, "label2id")
+    if units is None and name.endswith("from_pretrained") and isinstance(label2id, Mapping):
+        units = len(label2id.items)  # label2id={"neg": 0, "pos": 1}: one label per entry
     config = args.get(None, "config")
     if units is None and isinstance(config, Obj) and config.kind == "hf_config":  # AutoConfig(num_labels=3)
         units, site = const_int(config.get("num_labels")), config.site

@@ -12,7 +12,7 @@ The loop each library runs is replayed on the abstract values, as if written out
 from __future__ import annotations
 
 from actlint.frontends.interp import NOT_HANDLED, Args, Frontend
-from actlint.frontends.values import Function, Instance, Obj, Seq
+from actlint.frontends.values import Function, Instance, ModelVal, Obj, Seq
 
 IGNITE_TRAINERS = {"ignite.engine.create_supervised_trainer"}
 FASTAI_LEARNERS = {"fastai.learner.Learner", "fastai.vision.all.Learner", "fastai.text.all.Learner",
@@ -63,8 +63,9 @@ class LibraryLoopFrontend(Frontend):
 
 
 def train_step(model, loss, batch, interp, node) -> None:
-    """loss(model(x), y) for a batch (x, y); nothing when either end is unknown."""
-    if model is None or loss is None:
+    """loss(model(x), y) for a batch (x, y); nothing when either end is unknown (a model given as a
+    factory, `resnet34`, is not a model)."""
+    if not isinstance(model, (ModelVal, Instance)) or loss is None:
         return
     x, y = batch.items if isinstance(batch, Seq) and len(batch.items) == 2 else (None, None)
     interp.call(loss, Args(pos=[interp.call(model, Args(pos=[x]), node), y]), node)
