@@ -17,8 +17,9 @@ from actlint.catalogue import rules
 # loss it may have imported from elsewhere in the project (`loss=cfg.loss`, `criterion = get_loss(name)`).
 # Each token costs one scan of every file that lacks it (~15-20 ms over the 31 MB standard library):
 # only tokens some frontend reads are here ("jax" covers flax and optax code, which imports jax;
-# "transformers" a Trainer script that never names torch).
-FRAMEWORK_TOKENS = (b"keras", b"torch", b"tensorflow", b"jax", b"transformers")
+# the transformers imports a Trainer script that never names torch: the bare word is also
+# scikit-learn's name for its preprocessing steps).
+FRAMEWORK_TOKENS = (b"keras", b"torch", b"tensorflow", b"jax", b"from transformers", b"import transformers")
 # Every finding pairs a head (an activation) with a loss or with targets, and the file it is found in
 # names one of them or the step that joins them (compile, fit, backward). A framework file naming none
 # (layers, data pipelines, utilities: half of a library's files) cannot be where a finding is made;
