@@ -97,7 +97,8 @@ def double_sigmoid(c: Context):
 
 def logits_into_probability_loss(c: Context):
     if c.act == LINEAR and c.expected in ("probabilities", "distribution") and c.family in ("binary", "categorical", "sparse"):
-        fix = "use BCEWithLogitsLoss" if c.loss.id.startswith("torch") else "pass from_logits=True to the loss"
+        fix = "use BCEWithLogitsLoss" if c.loss.id.startswith("torch") else "pass from_logits=True to the loss" \
+            if c.contract.input_from_logits else "end the model with a softmax, or use a loss that takes logits"
         return "ACT103", f"raw logits (no output activation) are fed to {c.loss_name}, which expects probabilities", fix
 
 

@@ -165,14 +165,19 @@ def _is_torch(loss_id: Optional[str]) -> bool:
     return (loss_id or "").startswith("torch")
 
 
-def _optax(loss_id: Optional[str]) -> bool:
-    """optax's losses take logits and have no from_logits switch: their fix is the same loss, unactivated."""
+def _framework(loss_id: Optional[str]) -> Optional[str]:
+    """The contract table's framework of a loss (rows without one: None)."""
     try:
         from actlint.catalogue import contracts
 
-        return contracts()[loss_id].framework == "optax"
+        return contracts()[loss_id].framework
     except Exception:
-        return False
+        return None
+
+
+def _optax(loss_id: Optional[str]) -> bool:
+    """optax's losses take logits and have no from_logits switch: their fix is the same loss, unactivated."""
+    return _framework(loss_id) == "optax"
 
 
 def _display(loss_id: Optional[str]) -> str:
@@ -279,6 +284,8 @@ def _act102(f: Facts):
 
 def _act103(f: Facts):
     family = _family(f.loss)
+    if _framework(f.loss) == "skorch":
+        return _act103_skorch(f)
     if _is_torch(f.loss):
         return _act103_torch(f)
     if family in ("categorical", "sparse"):
@@ -294,6 +301,17 @@ def _act103_torch(f: Facts):
              f"raises 'all elements of input should be between 0 and 1'; "
              f"{_fix_sentence('BCEWithLogitsLoss on the logits', 'the binary cross-entropy of sigmoid', check)}.")
     return _fix_ok(check) and outside > 0, claim, {"outside_unit_interval": outside, **_fix_witness(check)}
+
+
+def _act103_skorch(f: Facts):
+    z, y = _categorical_sample(f.k)
+    nan = claims.nan_log_fraction(z[np.arange(len(y)), y])
+    check = _check_categorical(fixes.torch_cross_entropy, f.k)
+    claim = (f"Raw logits into {_display(f.loss)}: skorch takes log(y_pred + eps), which is NaN for the "
+             f"{nan:.0%} of seeded samples whose target-class logit is below 0 (the batch loss is then NaN), and "
+             f"unbounded below where that logit exceeds 1; "
+             f"{_fix_sentence('CrossEntropyLoss on the logits', '-log softmax', check)}.")
+    return _fix_ok(check) and nan > 0, claim, {"nan_fraction": nan, **_fix_witness(check)}
 
 
 def _act103_keras_binary(f: Facts):
