@@ -74,6 +74,8 @@ def _limited(frames: int, function, args, floor: int = 0):
 
 
 def _depth(frame) -> int:
+    """Python frames: calls through C code the caller is in the middle of (a few) count towards the limit
+    too, and so take a few frames off a budget used in place."""
     depth = 0
     while frame is not None:
         frame, depth = frame.f_back, depth + 1
