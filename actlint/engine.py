@@ -16,7 +16,7 @@ from actlint.catalogue import rules
 # A file is worth parsing when it names a framework and does something a rule looks at, or sets a
 # loss it may have imported from elsewhere in the project (`loss=cfg.loss`, `criterion = get_loss(name)`).
 # Each token costs one scan of every file that lacks it (~15-20 ms over the 31 MB standard library):
-# only tokens some frontend reads are here (jax code is Keras code, which names keras).
+# only tokens some frontend reads are here: one per framework the frontends know (keras, torch, tensorflow).
 FRAMEWORK_TOKENS = (b"keras", b"torch", b"tensorflow")
 # Every finding pairs a head (an activation) with a loss or with targets, and the file it is found in
 # names one of them or the step that joins them (compile, fit, backward). A framework file naming none
@@ -416,12 +416,12 @@ def _undecodable(data: bytes):
 
 
 def _analyze(path: str, module, project=None) -> list[Result]:
-    from actlint.checks import check
+    from actlint.checks import check, check_local
     from actlint.frontends import analyze_module
 
     facts = analyze_module(path, module, project)
     findings = {}  # one finding per (code, primary node): the one that names the most ends
-    for finding in [f for b in facts.bindings for f in check(b)] + list(facts.local):
+    for finding in [f for b in facts.bindings for f in check(b)] + check_local(facts.local):
         key = (finding.code, _node_key(finding.site))
         if key not in findings or len(finding.related) > len(findings[key].related):
             findings[key] = finding
