@@ -159,7 +159,7 @@ def test_empty_and_non_ml_files_are_clean(tmp_path):
 
 
 def test_internal_error_is_reported_and_exits_2(tree, monkeypatch):
-    import actlint.frontends as frontends
+    import actlint.frontends.analysis as frontends
 
     def explode(*args):
         raise ValueError("boom")

@@ -9,7 +9,7 @@ import libcst as cst
 
 from actlint.checks import check_local
 from actlint.engine import lint_source
-from actlint.frontends import analyze_module
+from actlint.frontends.analysis import analyze_module
 
 
 def facts(source: str):
