@@ -314,3 +314,14 @@ def check_local(facts: list) -> list[Finding]:
         if seen is None or (seen.severity == "warning" and finding.severity is None):
             findings[key] = finding
     return list(findings.values())
+
+
+# Every finding code and the pure function that decides it (the ACT0xx diagnostics are the engine's).
+RULES = {
+    "ACT101": double_softmax, "ACT102": double_sigmoid, "ACT103": logits_into_probability_loss,
+    "ACT104": nll_without_log_softmax, "ACT105": kl_div_without_log_input, "ACT106": redundant_log_softmax,
+    "ACT201": softmax_single_unit, "ACT202": softmax_over_batch, "ACT203": sigmoid_with_categorical_loss,
+    "ACT204": softmax_with_binary_loss, "ACT205": units_classes_mismatch,
+    "ACT301": one_hot_with_sparse_loss, "ACT302": index_with_categorical_loss, "ACT303": multi_label_with_softmax,
+    "ACT304": one_hot_with_sigmoid, "ACT501": log_of_probability,
+}
