@@ -75,7 +75,7 @@ def attach(findings: list, bindings: list) -> list:
         if fix is not None and any(id(e.site.node) in shared for e in fix.edits):
             fix = replace(fix, applicability=UNSAFE)
         if fix is not None:
-            fix = _guarded(lambda _: replace(fix, edits=tuple(_narrowed(e) for e in fix.edits)), finding)
+            fix = _guarded(lambda _, fix=fix: replace(fix, edits=tuple(_narrowed(e) for e in fix.edits)), finding)
         out.append(replace(finding, fix=fix) if fix else finding)
     return out
 

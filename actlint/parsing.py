@@ -36,6 +36,7 @@ def parse(path: str, data: bytes, report: FileReport):
     try:
         return cst.parse_module(data)
     except cst.ParserSyntaxError as error:
+        syntax = error
         exported = _notebook_export(data)
         if exported is not None:  # a notebook saved as .py: its errors are those of its Python
             report.masked = True
@@ -45,10 +46,10 @@ def parse(path: str, data: bytes, report: FileReport):
             try:
                 return cst.parse_module(data)
             except cst.ParserSyntaxError as masked_error:
-                error = masked_error
+                syntax = masked_error
         if _python_accepts(path, data, report):
             message = "syntax error: libcst cannot parse this code"
-            report.results.append(diagnostic("ACT001", path, message, error.raw_line, error.raw_column + 1))
+            report.results.append(diagnostic("ACT001", path, message, syntax.raw_line, syntax.raw_column + 1))
     except (UnicodeDecodeError, LookupError, SyntaxError) as error:
         report.results.append(diagnostic("ACT002", path, f"cannot decode the file: {error}"))
     return None

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, replace
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 from actlint.config import Configs
 from actlint.discovery import discover
 from actlint.engine import Session, lint_source
 from actlint.results import Result, diagnostic
 from actlint.sources import MAX_FILE_SIZE, read_file, too_big
+
+if TYPE_CHECKING:
+    from actlint.suppressions import Suppressions
 
 
 @dataclass(frozen=True)

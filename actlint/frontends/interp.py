@@ -182,7 +182,7 @@ class Interpreter:
         return frame.env
 
     def _run_uncalled(self, env: Env) -> None:
-        for name, value in list(env.vars.items()):
+        for value in list(env.vars.values()):
             if isinstance(value, Function) and value.node not in self.called:
                 self.call_function(value, Args(), None, env_is_standalone=True)
         for cls in self.classes:
