@@ -277,15 +277,12 @@ class Interpreter:
             self.exec_import_from(small, frame)
 
     def bind_import(self, alias, full: str, frame: Frame, from_import: bool) -> None:
-        if self.project is not None and self._bind_project_import(alias, full, frame, from_import):
-            return
-        if alias.asname is not None:
-            frame.env.vars[alias.asname.name.value] = Ref(canonical(full))
-        elif from_import:
-            frame.env.vars[full.rsplit(".", 1)[-1]] = Ref(canonical(full))
-        else:
-            first = full.split(".", 1)[0]
-            frame.env.vars[first] = Ref(canonical(first))
+        """`import a.b [as c]`, `from a import b [as c]`: a project module's value, else a library Ref."""
+        whole = alias.asname is not None or from_import  # else `import a.b` binds `a`
+        first = full.split(".", 1)[0]
+        bound = alias.asname.name.value if alias.asname else full.rsplit(".", 1)[-1] if from_import else first
+        value = self._project_import(full, from_import, None if whole else first)
+        frame.env.vars[bound] = Ref(canonical(full if whole else first)) if value is NOT_HANDLED else value
 
     def exec_import_from(self, small: cst.ImportFrom, frame: Frame) -> None:
         if isinstance(small.names, cst.ImportStar):
@@ -297,7 +294,7 @@ class Interpreter:
         if small.relative:
             if self.project is not None:
                 for alias in small.names:
-                    value = self.project.import_name(self._importer(), module, dotted(alias.name), len(small.relative))
+                    value = self.project.resolve(self._importer(), module, len(small.relative), dotted(alias.name))
                     frame.env.vars[(alias.asname.name if alias.asname else alias.name).value] = value
             return
         for alias in small.names:
@@ -307,24 +304,14 @@ class Interpreter:
         origin = self.stack[-1].env.origin if self.stack else None
         return origin[0] if origin else self.path
 
-    def _bind_project_import(self, alias, full: str, frame: Frame, from_import: bool) -> bool:
-        """Bind a name imported from another file of the project; False when it is not one."""
-        importer = self._importer()
+    def _project_import(self, full: str, from_import: bool, binds: Optional[str]):
+        """What an absolute import binds from another file of the project, or NOT_HANDLED."""
+        if self.project is None:
+            return NOT_HANDLED
         if from_import:
             module, _, name = full.rpartition(".")
-            if not self.project.has_module(importer, module, 0):
-                return False
-            value = self.project.import_name(importer, module, name, 0)
-            frame.env.vars[alias.asname.name.value if alias.asname else name] = value
-            return True
-        if not self.project.has_module(importer, full, 0):
-            return False
-        if alias.asname is not None:
-            frame.env.vars[alias.asname.name.value] = self.project.module_value(importer, full, 0)
-        else:
-            first = full.split(".", 1)[0]
-            frame.env.vars[first] = self.project.module_value(importer, first, 0)
-        return True
+            return self.project.resolve(self._importer(), module, 0, name)
+        return self.project.resolve(self._importer(), full, 0, binds=binds)
 
     def exec_if(self, stmt: cst.If, frame: Frame) -> None:
         cond = self.eval(stmt.test, frame)

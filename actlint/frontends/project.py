@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from typing import Callable, Optional
 
+from actlint.frontends.base import NOT_HANDLED
 from actlint.sources import MAX_FILE_SIZE, is_project_root
 
 # Top-level names that are libraries, never project modules (a local `torch.py` is not followed).
@@ -40,6 +41,18 @@ class Project:
         self.found: dict = {}  # (directory, module, level) -> path or None
         self.touched: set = set()  # files imported by the current analysis: its cache dependencies
         self.deadline: Optional[float] = None  # the linted file's (interp.TIME_BUDGET), imports included
+
+    def resolve(self, importer: str, module: str, level: int = 0, name: Optional[str] = None,
+                binds: Optional[str] = None):
+        """The one import resolver: what an import statement in `importer` binds from the project.
+        `from <level dots><module> import <name>`; with name None, `import <module>`, which binds the
+        value of `binds` when given (`import a.b` binds `a`). NOT_HANDLED when an absolute module is no
+        project file (a library: the interpreter binds its name); else a value, None when unknown."""
+        if level == 0 and not self.has_module(importer, module, 0):
+            return NOT_HANDLED
+        if name is not None:
+            return self.import_name(importer, module, name, level)
+        return self.module_value(importer, binds or module, level)
 
     # -- where a module lives ------------------------------------------------------
 
