@@ -263,7 +263,7 @@ def test_a_50_megabyte_file_is_skipped_unread(beside, monkeypatch):
     opened = []
     real_open = os.open
 
-    def recording_open(file, *args, **kwargs):  # runner.read_file reads with os.open / os.read
+    def recording_open(file, *args, **kwargs):  # sources.read_file reads with os.open / os.read
         opened.append(os.path.basename(str(file)))
         return real_open(file, *args, **kwargs)
 
