@@ -473,6 +473,7 @@ def test_a_time_out_is_not_cached(tmp_path, monkeypatch):
 
 def test_max_file_size_also_bounds_the_imported_project_files(tmp_path, monkeypatch):
     """An import is not followed into a project file over the size limit: it stays unknown (quiet)."""
+    from actlint import parallel
     from actlint.runner import lint_paths
 
     monkeypatch.chdir(tmp_path)
@@ -492,3 +493,6 @@ def test_max_file_size_also_bounds_the_imported_project_files(tmp_path, monkeypa
     assert [r.code for r in lint_paths(["train.py"], max_file_size=size).results] == ["ACT101"]
     assert lint_paths(["train.py"], max_file_size=size - 1).results == []
     assert [r.code for r in lint_paths(["train.py"], max_file_size=0).results] == ["ACT101"]  # 0: no limit
+    monkeypatch.setattr(parallel, "SERIAL_BELOW", 1)  # on the process pool: its workers get the limit too
+    assert lint_paths(["train.py"], jobs=2, max_file_size=size - 1).results == []
+    assert [r.code for r in lint_paths(["train.py"], jobs=2, max_file_size=size).results] == ["ACT101"]
