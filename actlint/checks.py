@@ -262,7 +262,10 @@ def _facts(c: Context) -> tuple:
 
 def softmax_over_batch(n: Normalization) -> Optional[Finding]:
     """ACT202: a softmax whose axis is the batch: written as 0 on a layer's output, or left for the
-    framework to pick (an error where the rank makes it pick 0, a warning where the rank is unknown)."""
+    framework to pick (an error where the rank makes it pick 0, a warning where the rank is unknown).
+    Only softmax and log_softmax normalize over an axis: `F.leaky_relu(x, 0)` passes a slope."""
+    if n.activation not in (SOFTMAX, LOG_SOFTMAX):
+        return None
     facts = (("activation", n.activation), ("axis", None if n.implicit else 0), ("units", n.units),
              ("framework", n.framework))
     if n.implicit:

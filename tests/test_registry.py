@@ -195,6 +195,8 @@ def normalization(**fields) -> Normalization:
     ({"axis": 1, "batched": True}, None),
     ({"axis": -1, "batched": True}, None),
     ({"axis": None, "batched": True}, None),  # an axis written but not resolved
+    ({"axis": 0, "batched": True, "activation": OTHER}, None),  # F.leaky_relu(x, 0): a slope, not an axis
+    ({"axis": 0, "batched": True, "activation": LOG_SOFTMAX}, "error"),
     ({"implicit": True, "implied_axis": 0, "rank": 3, "spelling": "F.softmax()"}, "error"),
     ({"implicit": True, "implied_axis": 1, "rank": 2, "spelling": "F.softmax()"}, "warning"),
     ({"implicit": True, "spelling": "nn.Softmax()"}, "warning"),  # the rank unknown
