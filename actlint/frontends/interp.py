@@ -596,6 +596,8 @@ class Interpreter:
         args = self.eval_args(node.args, frame)
         if isinstance(func, cst.Attribute):
             receiver = self.eval(func.value, frame)
+            if func.attr.value == "__call__" and receiver is not None:  # `self.__call__(x)` is `self(x)`
+                return self.call(receiver, args, node)
             if isinstance(receiver, Seq) and func.attr.value in ("append", "extend"):
                 return self._grow_list(receiver, func, args, frame)
             if not isinstance(receiver, (Ref, Instance, Class, ModuleVal)):
