@@ -96,6 +96,9 @@ def double_sigmoid(c: Context):
 
 
 def logits_into_probability_loss(c: Context):
+    if c.act == LOG_SOFTMAX and c.expected == "probabilities" and c.family == "binary" and c.head.units != 1:
+        return "ACT103", f"log-probabilities (log_softmax, all <= 0) are fed to {c.loss_name}, which expects probabilities in [0, 1]", \
+            "use sigmoid (independent labels) or softmax probabilities, or NLLLoss on the log_softmax for exclusive classes"
     if c.act == LINEAR and c.expected in ("probabilities", "distribution") and c.family in ("binary", "categorical", "sparse"):
         fix = "use BCEWithLogitsLoss" if c.loss.id.startswith("torch") else "pass from_logits=True to the loss"
         return "ACT103", f"raw logits (no output activation) are fed to {c.loss_name}, which expects probabilities", fix
@@ -179,6 +182,9 @@ CURES_PAIRING = {"ACT301": False, "ACT302": False, "ACT303": True, "ACT304": Tru
 
 
 def softmax_single_unit(c: Context):
+    if c.act == LOG_SOFTMAX and c.head.units == 1:
+        return "ACT201", "log_softmax over a single unit always outputs 0.0 (log 1), so the model cannot learn", \
+            "use sigmoid (or logsigmoid) for one binary output, or 2 units with log_softmax"
     if c.act == SOFTMAX and c.head.units == 1:
         return "ACT201", "softmax over a single unit always outputs 1.0, so the model cannot learn", \
             "use sigmoid for one binary output, or 2 units with softmax"

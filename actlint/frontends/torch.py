@@ -368,7 +368,7 @@ class TorchFrontend(Frontend):
         return tensor
 
     def note(self, head: Head) -> None:
-        if head.activation == SOFTMAX and head.units == 1:
+        if head.activation in (SOFTMAX, LOG_SOFTMAX) and head.units == 1:
             self.heads.append(head)
 
     def bind(self, loss: Loss, prediction, labels):
