@@ -311,6 +311,8 @@ class Interpreter:
 
     def exec_import_from(self, small: cst.ImportFrom, frame: Frame) -> None:
         if isinstance(small.names, cst.ImportStar):
+            if self.project is not None and self._bind_project_star(small, frame):
+                return
             module = dotted(small.module) if small.module is not None and not small.relative else ""
             if module.split(".", 1)[0] in STAR_LIBRARIES:  # `from keras.layers import *`
                 frame.env.vars[STAR] = (frame.env.vars.get(STAR) or ()) + (canonical(module),)  # None: after an if
@@ -324,6 +326,22 @@ class Interpreter:
             return
         for alias in small.names:
             self.bind_import(alias, module + "." + dotted(alias.name), frame, from_import=True)
+
+    def _bind_project_star(self, small: cst.ImportFrom, frame: Frame) -> bool:
+        """`from model import *` of a project file: its public names (`__all__` when it lists them),
+        and the library modules it star-imported in turn; False when it is not a project module."""
+        module, level = dotted(small.module) if small.module is not None else "", len(small.relative)
+        if level == 0 and not self.project.has_module(self._importer(), module, 0):
+            return False
+        value = self.project.module_value(self._importer(), module, level)
+        if value is None:
+            return True  # a project module that does not load: its names stay unknown
+        names = _public_names(value.env.vars)
+        for name in names:
+            frame.env.vars[name] = value.env.vars.get(name)
+        if value.env.vars.get(STAR):
+            frame.env.vars[STAR] = (frame.env.vars.get(STAR) or ()) + value.env.vars[STAR]
+        return True
 
     def _importer(self) -> str:
         origin = self.stack[-1].env.origin if self.stack else None
@@ -747,6 +765,15 @@ def _merge_returns(returns: list):
 
 def _is_recursive(func: Function, stack: list) -> bool:
     return any(frame.func is func.node for frame in stack)
+
+
+def _public_names(names: dict) -> list:
+    """What `import *` takes from a module: `__all__` when it is a literal list of strings, else
+    every name not starting with an underscore."""
+    listed = names.get("__all__")
+    if isinstance(listed, Seq) and all(isinstance(i, Const) and isinstance(i.value, str) for i in listed.items):
+        return [i.value for i in listed.items if i.value in names]
+    return [name for name in names if name.isidentifier() and not name.startswith("_")]
 
 
 def _is_dataclass(cls: Class) -> bool:
