@@ -70,6 +70,7 @@ class Compiled:
     heads: tuple
     loss: object  # the evaluated loss argument
     loss_node: object = None
+    path: tuple = ()  # the branch conditions it was compiled under (Binding.path)
 
 
 @dataclass(frozen=True)
@@ -282,7 +283,8 @@ class KerasFrontend(Frontend):
             return self.add(receiver, args.get(0, "layer"), node, interp)
         if name == "compile":
             loss_node = args.node(1, "loss")
-            self.compiled.append(Compiled(model.id, self.heads_of(model, interp), args.get(1, "loss"), loss_node))
+            self.compiled.append(Compiled(model.id, self.heads_of(model, interp), args.get(1, "loss"), loss_node,
+                                          interp.conditions))
             return Const(None)
         if name in FIT_METHODS:
             self.fitted.append(Fitted(model.id, _fit_target(args)))
@@ -323,7 +325,7 @@ class KerasFrontend(Frontend):
             targets = [f.target for f in self.fitted if f.model_id == compiled.model_id] or [None]
             for head, loss in _pair_losses(compiled, interp):
                 for target in dict.fromkeys(targets):
-                    out.append(Binding(head, loss, target if len(compiled.heads) == 1 else None))
+                    out.append(Binding(head, loss, target if len(compiled.heads) == 1 else None, compiled.path))
         return out
 
 

@@ -66,7 +66,7 @@ class TfNNFrontend(Frontend):
         if name in WITH_LOGITS:
             loss_id, labels = WITH_LOGITS[name]
             loss = Loss(loss_id, interp.site(node), False, name)
-            return self.bind(loss, args.get(1, "logits"), args.get(0, labels))
+            return self.bind(loss, args.get(1, "logits"), args.get(0, labels), interp.conditions)
         if name in SOFTMAX_FUNCTIONS:
             self.check_axis(SOFTMAX_FUNCTIONS[name], args, node, interp)
             return NOT_HANDLED  # the activation itself is the Keras frontend's
@@ -94,19 +94,20 @@ class TfNNFrontend(Frontend):
         if not args.given(2, "from_logits"):
             from_logits = False
         loss = Loss(LOSS_NAMES[last], interp.site(node), from_logits, last)
-        return self.bind(loss, args.get(1, "y_pred") or args.get(1, "output"), args.get(0, "y_true") or args.get(0, "target"))
+        return self.bind(loss, args.get(1, "y_pred") or args.get(1, "output"), args.get(0, "y_true") or args.get(0, "target"),
+                         interp.conditions)
 
     def call_value(self, callee, args, node, interp):
         if isinstance(callee, LossVal) and callee.loss.id.startswith("keras."):
-            return self.bind(callee.loss, args.get(1, "y_pred"), args.get(0, "y_true"))
+            return self.bind(callee.loss, args.get(1, "y_pred"), args.get(0, "y_true"), interp.conditions)
         if isinstance(callee, Instance) and _is_keras_model(callee.model):  # model(x) in a GradientTape loop
             heads = callee.model.outputs or ()
             return Tensor(heads[0]) if len(heads) == 1 else None
         return NOT_HANDLED
 
-    def bind(self, loss, prediction, labels):
+    def bind(self, loss, prediction, labels, path=()):
         head = prediction.head if isinstance(prediction, Tensor) else Head(framework=TF)
-        self.pairs.append((Binding(head, loss, labels.target if isinstance(labels, TargetVal) else None), labels))
+        self.pairs.append((Binding(head, loss, labels.target if isinstance(labels, TargetVal) else None, path), labels))
         return None
 
     # -- TF1 graph code ------------------------------------------------------------------

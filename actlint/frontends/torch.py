@@ -157,7 +157,7 @@ class TorchFrontend(Frontend):
         if name in LOSS_FUNCTIONS:
             classes = weighted_classes(args.get(2, "weight"), args.get(None, "pos_weight"))
             return self.bind(Loss(LOSS_FUNCTIONS[name], interp.site(node), False, _short(name), classes),
-                             args.get(0, "input"), args.get(1, "target"))
+                             args.get(0, "input"), args.get(1, "target"), interp.conditions)
         if name in LOG_FUNCTIONS:
             return log_of(args.get(0, "input"), node, interp, self.local)
         if name in CLIP_FUNCTIONS:
@@ -331,7 +331,7 @@ class TorchFrontend(Frontend):
         if isinstance(callee, (Layer, ModelVal)) and _is_torch(callee):
             return self.apply(callee, _as_tensor(args.get(0, "input")), interp)
         if isinstance(callee, LossVal) and callee.loss.id.startswith("torch"):
-            return self.bind(callee.loss, args.get(0, "input"), args.get(1, "target"))
+            return self.bind(callee.loss, args.get(0, "input"), args.get(1, "target"), interp.conditions)
         return NOT_HANDLED
 
     def apply(self, layer, tensor: Tensor, interp) -> Tensor:
@@ -371,11 +371,11 @@ class TorchFrontend(Frontend):
         if head.activation in (SOFTMAX, LOG_SOFTMAX) and head.units == 1:
             self.heads.append(head)
 
-    def bind(self, loss: Loss, prediction, labels):
+    def bind(self, loss: Loss, prediction, labels, path=()):
         head = prediction.head if isinstance(prediction, Tensor) else torch_head()
         if isinstance(labels, Obj) and labels.kind == "index_columns":  # y.unsqueeze(1) for BCE
             labels = labels.get("target")
-        self.pairs.append(Binding(head, loss, labels.target if isinstance(labels, TargetVal) else None))
+        self.pairs.append(Binding(head, loss, labels.target if isinstance(labels, TargetVal) else None, path))
         return None
 
     # -- tensors --------------------------------------------------------------------------
