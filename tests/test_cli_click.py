@@ -3,11 +3,20 @@ shell completion of rule codes and format names."""
 
 from __future__ import annotations
 
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 
 from actlint import cli
 from actlint.catalogue import rules
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -145,3 +154,17 @@ def test_paths_complete_as_files():
     parts = "actlint --select ACT1 tr".split(" ")
     env = {"_ACTLINT_COMPLETE": "bash_complete", "COMP_WORDS": " ".join(parts), "COMP_CWORD": "3"}
     assert CliRunner().invoke(cli.command(), [], env=env).stdout.splitlines() == ["file,tr"]
+
+
+@pytest.mark.skipif(not shutil.which("bash"), reason="no bash")
+def test_bash_completes_through_the_generated_script(tmp_path):
+    """The whole loop in a real bash: the script from bash_source, run by bash, asks `actlint` (here a
+    shim for `python -m actlint`) and fills COMPREPLY."""
+    shim = tmp_path / "actlint"
+    shim.write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -m actlint "$@"\n')
+    shim.chmod(0o755)
+    script = ('eval "$(_ACTLINT_COMPLETE=bash_source actlint)"; COMP_WORDS=(actlint --select ACT1); COMP_CWORD=2; '
+              '_actlint_completion actlint; echo "${COMPREPLY[@]}"')
+    env = {**os.environ, "PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}", "PYTHONPATH": str(REPO)}
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=env, timeout=120)
+    assert done.stdout.split() == ACT1, done.stderr
