@@ -127,7 +127,7 @@ class _Command(click.Command):
         try:
             done = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.UsageError as error:
-            print(f"usage: actlint {USAGE}\nactlint: error: {_message(error)}", file=sys.stderr)
+            print(f"usage: actlint {USAGE}\nactlint: error: {_message(error, self)}", file=sys.stderr)
             sys.exit(2)
         except click.Abort:  # Ctrl-C: click has ended the terminal's ^C line
             print("Aborted!", file=sys.stderr)
@@ -202,10 +202,13 @@ def main(argv=None) -> None:
     command().main(argv, prog_name="actlint")
 
 
-def _message(error: click.UsageError) -> str:
+def _message(error: click.UsageError, command: click.Command) -> str:
     """argparse's wording, which the command had before click."""
     if isinstance(error, click.NoSuchOption):
         return f"unrecognized arguments: {error.option_name}"
+    if isinstance(error, click.BadOptionUsage):  # --explain without its value, or --fix=1
+        flag = any(error.option_name in p.opts and getattr(p, "is_flag", False) for p in command.params)
+        return f"argument {error.option_name}: {'takes no value' if flag else 'expected one argument'}"
     if isinstance(error, click.BadParameter) and error.param is not None and error.param.opts:
         return f"argument {'/'.join(error.param.opts)}: {error.message}"
     return error.format_message()

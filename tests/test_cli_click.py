@@ -61,6 +61,8 @@ def test_the_last_of_a_repeated_option_wins(parsed):
     (["--color", "red"], "argument --color: invalid choice: 'red' (choose from 'auto', 'always', 'never')"),
     (["--bogus"], "unrecognized arguments: --bogus"),
     (["--sel", "ACT2"], "unrecognized arguments: --sel"),
+    (["--explain"], "argument --explain: expected one argument"),
+    (["--fix=1"], "argument --fix: takes no value"),
     (["--select", "XYZ9", "x.py"], "--select: unknown rule code or prefix 'XYZ9'"),
     (["--isolated", "--config", "x.toml"], "--config and --isolated cannot be used together"),
 ])
