@@ -24,8 +24,16 @@ class Plugin:
         self.filename, self.lines = filename, lines
 
     def run(self):
+        from actlint.config import ConfigError
+
+        try:
+            found = findings(self.filename, self.lines)
+        except ConfigError as error:  # flake8 ends the run with its "critical error" message, not a traceback
+            from flake8.exceptions import ExecutionError
+
+            raise ExecutionError(f"actlint: error: {error}") from None
         here = os.path.realpath(self.filename)
-        for result in findings(self.filename, self.lines):
+        for result in found:
             row, column, ends = _anchor(result, here)
             where = "; ".join(f"{message} at {filename}:{at.row}:{at.column}" for filename, at, message in ends)
             yield row, column - 1, f"{result.code} {result.message}" + (f" ({where})" if where else ""), type(self)

@@ -97,6 +97,17 @@ def test_actlint_configuration_applies(plugin_path, project):
     assert flake8(plugin_path, project, "examples").stdout == ""
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_bad_configuration_ends_flake8_with_one_message(plugin_path, project, jobs):
+    (project / "pyproject.toml").write_text("[tool.actlint]\nselect = 5\n")
+    shutil.copy(project / "examples" / "train_mnist.py", project / "examples" / "again.py")
+    done = flake8(plugin_path, project, "--jobs", jobs, "examples")
+    assert done.returncode == 1 and "Traceback" not in done.stdout
+    assert done.stdout.splitlines() == [
+        "There was a critical error during execution of Flake8:",
+        f"actlint: error: {project / 'pyproject.toml'}: [tool.actlint] select: expected a list of strings, got 5"]
+
+
 def test_actlint_suppression_comments_apply(plugin_path, project):
     example = project / "examples" / "train_mnist.py"
     example.write_text(example.read_text().replace(
