@@ -66,7 +66,7 @@ def findings(filename: str, lines: list) -> list:
     configs = _STATE.setdefault("configs", Configs())
     name = os.path.normpath(filename)  # flake8 . says ./train.py; actlint (and its cache) train.py
     if not os.path.isfile(name) or "".join(lines).encode() != _read(name):
-        run = lint_stdin("".join(lines).encode(), filename, Selection(None), configs, True, verify=False)
+        run = lint_stdin("".join(lines).encode(), name, Selection(None), configs, True, verify=False)
         return run.results
     root = project_root(name)
     cache = _STATE.setdefault(root, Cache(root))
