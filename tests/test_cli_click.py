@@ -170,3 +170,16 @@ def test_bash_completes_through_the_generated_script(tmp_path):
     env = {**os.environ, "PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}", "PYTHONPATH": str(REPO)}
     done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=env, timeout=120)
     assert done.stdout.split() == ACT1, done.stderr
+
+
+def test_ctrl_c_is_aborted_and_exit_1(monkeypatch, tmp_path):
+    import actlint.runner
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(actlint.runner, "lint_paths", interrupted)
+    from tests.support import invoke
+
+    result = invoke([str(tmp_path)])
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", "\nAborted!\n")
