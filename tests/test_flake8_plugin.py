@@ -129,14 +129,36 @@ def test_stdin_and_an_editor_buffer(plugin_path, project):
 
 def test_cross_file_findings_are_reported_from_the_file_that_leads_to_them(plugin_path, tmp_path):
     """`actlint main.py` finds a bug located in models.py through main.py: flake8, which reports only
-    in the file it checks, shows it at its end in main.py (or on line 1), its location in the message."""
+    in the file it checks, shows it at its end in main.py, else at the import that brings it in, its
+    location first in the message."""
     shutil.copytree(REPO / "fixtures" / "projects", tmp_path / "projects")
     (tmp_path / "pyproject.toml").write_text("")
     lines = flake8(plugin_path, tmp_path, "projects").stdout.splitlines()
-    assert [line.split(": ACT")[0] for line in lines] == ["projects/keras_split/train.py:1:1",
+    assert [line.split(": ACT")[0] for line in lines] == ["projects/keras_split/train.py:4:1",
                                                           "projects/torch_trainer/main.py:11:13"]
     assert "(located at projects/torch_trainer/models.py:14:16; loss set at projects/torch_trainer/losses.py:7:16; " \
            "targets encoded at projects/torch_trainer/main.py:11:13)" in lines[1]
+
+
+@pytest.mark.parametrize("source, row", [
+    ("import os\nfrom pipeline.config import C\nfrom pipeline import data\n", 2),
+    ("import os\nfrom pipeline import data, config\n", 2),
+    ("import pipeline.models as m\n", 1),
+    ("from .data import load\n", 1),  # relative, from pkg/train.py
+    ("from . import models\n", 1),
+    ("from .. import models\n", None),  # one folder too high
+    ("import config\n", 1),  # the name alone: the best there is
+    ("import os\nimport json\n", None),
+])
+def test_the_import_that_brings_a_file_in(tmp_path, source, row):
+    import ast
+
+    from actlint.flake8_plugin import _import_of
+
+    pkg = tmp_path / "pipeline"
+    files = [str(pkg / "config.py"), str(pkg / "data.py"), str(pkg / "models.py")]
+    found = _import_of(ast.parse(source), str(pkg / "train.py"), files)
+    assert (found and found[0]) == row
 
 
 def test_running_both_does_the_work_once(plugin_path, project):
