@@ -197,6 +197,12 @@ def command() -> click.Command:
                                 help="Show the version and exit.")(command)
 
 
+def _arguments(argv) -> SimpleNamespace:
+    """The command line `argv` parsed, as the command gets it, without running it."""
+    with command().make_context("actlint", list(argv)) as context:
+        return SimpleNamespace(**context.params)
+
+
 def main(argv=None) -> None:
     """Run the command line `argv` (default: sys.argv[1:]); exits with 0 (clean), 1 (findings) or 2 (errors)."""
     command().main(argv, prog_name="actlint")

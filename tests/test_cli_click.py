@@ -49,6 +49,11 @@ def test_values_options_between_paths_and_dash(parsed):
             args["config_path"], args["fix"]) == ("ACT2", 3, 0, "never", "json", "x.toml", True)
 
 
+def test_parsing_alone_gives_what_the_command_gets(parsed):
+    args = ["x.py", "--ignore", "ACT3", "-j", "2", "--diff"]
+    assert vars(cli._arguments(args)) == parsed(*args)
+
+
 def test_the_last_of_a_repeated_option_wins(parsed):
     assert parsed("--select", "ACT1", "--select", "ACT3")["select"] == "ACT3"
 
