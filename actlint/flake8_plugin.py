@@ -5,7 +5,7 @@ lints it: cross-file facts still come from the project's other files, actlint's 
 (pyproject.toml [tool.actlint], actlint.toml, including its exclusions) applies, and results go
 through the same cache as the command's, so running both does the work once. A finding is reported
 at its primary location, its other ends in the message; flake8 applies its own `# noqa: ACT...`.
-This module imports nothing from flake8: it is only loaded by flake8.
+actlint does not need flake8: this module imports it only to end a run on a bad configuration.
 """
 
 from __future__ import annotations
@@ -95,14 +95,17 @@ def findings(filename: str, lines: list) -> list:
     from actlint.config import Configs
     from actlint.runner import Selection, lint_paths, lint_stdin
 
-    configs = _STATE.setdefault("configs", Configs())
+    if "configs" not in _STATE:
+        _STATE["configs"] = Configs()
+    configs = _STATE["configs"]
     name = os.path.normpath(filename)  # flake8 . says ./train.py; actlint (and its cache) train.py
     if not os.path.isfile(name) or "".join(lines).encode() != _read(name):
         run = lint_stdin("".join(lines).encode(), name, Selection(None), configs, True, verify=False)
         return run.results
     root = project_root(name)
-    cache = _STATE.setdefault(root, Cache(root))
-    return lint_paths([name], Selection(None), configs, force_exclude=True, cache=cache, verify=False).results
+    if root not in _STATE:
+        _STATE[root] = Cache(root)
+    return lint_paths([name], Selection(None), configs, force_exclude=True, cache=_STATE[root], verify=False).results
 
 
 def _read(path: str) -> bytes:
