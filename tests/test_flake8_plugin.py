@@ -131,7 +131,8 @@ def test_cross_file_findings_are_reported_from_the_file_that_leads_to_them(plugi
     """`actlint main.py` finds a bug located in models.py through main.py: flake8, which reports only
     in the file it checks, shows it at its end in main.py, else at the import that brings it in, its
     location first in the message."""
-    shutil.copytree(REPO / "fixtures" / "projects", tmp_path / "projects")
+    for name in ("keras_split", "torch_trainer"):
+        shutil.copytree(REPO / "fixtures" / "projects" / name, tmp_path / "projects" / name)
     (tmp_path / "pyproject.toml").write_text("")
     lines = flake8(plugin_path, tmp_path, "projects").stdout.splitlines()
     assert [line.split(": ACT")[0] for line in lines] == ["projects/keras_split/train.py:4:1",
