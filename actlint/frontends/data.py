@@ -8,7 +8,7 @@ from __future__ import annotations
 import libcst as cst
 
 from actlint.catalogue import datasets
-from actlint.facts import BINARY, CONTINUOUS, INDEX, MULTI_HOT, ONE_HOT, UNKNOWN, Target
+from actlint.facts import BINARY, INDEX, MULTI_HOT, ONE_HOT, UNKNOWN, Target
 from actlint.frontends.interp import NOT_HANDLED, Args, Frontend
 from actlint.frontends.values import Const, Data, Function, Mapping, Obj, Seq, TargetVal
 
