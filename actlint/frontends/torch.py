@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from actlint.checks import Finding, batch_axis_finding
 from actlint.facts import INDEX, LINEAR, LOG_SOFTMAX, MULTI_HOT, ONE_HOT, OTHER, SIGMOID, SOFTMAX, UNKNOWN
-from actlint.facts import Binding, Head, Loss
+from actlint.facts import Binding, Head, LogOfProbability, Loss, Normalization
 from actlint.frontends.data import const_int, hf_model_class, hf_num_labels, target
 from actlint.frontends.interp import NOT_HANDLED, Args, Frontend
 from actlint.frontends.values import (
@@ -23,8 +22,6 @@ from actlint.frontends.values import (
 TORCH = "torch"
 BATCH_AXIS_RANKS = (0, 1, 3)  # where torch's implicit softmax dim is 0
 F = "torch.nn.functional."
-# ACT202 is found before any loss is known; the numeric core words its fix in the framework of this loss.
-FRAMEWORK_LOSS = "torch.cross_entropy"
 
 OTHER_ACTIVATIONS = (
     "relu", "relu6", "tanh", "gelu", "elu", "selu", "silu", "mish", "leaky_relu", "softplus", "hardtanh",
@@ -79,13 +76,15 @@ LOSS_FUNCTIONS = {
     "torchvision.ops.focal_loss.sigmoid_focal_loss": "torchvision.sigmoid_focal_loss",
 }
 PASS_THROUGH_FUNCTIONS = {"torch.squeeze", "torch.unsqueeze", "torch.clone", F + "dropout", F + "dropout1d"}
-RESHAPE_METHODS = {"view", "reshape", "flatten", "squeeze", "squeeze_", "unsqueeze", "unsqueeze_"}
+RESHAPE_METHODS = {
+    "view", "reshape", "flatten", "squeeze", "squeeze_", "unsqueeze", "unsqueeze_", "resize", "resize_", "expand",
+}
 RANK_3_FUNCTIONS = {"torch.bmm", "torch.baddbmm"}
 RANDOM_TENSORS = {"torch.randn", "torch.rand"}
 TENSOR_PASS_THROUGH = {
     "view", "reshape", "flatten", "squeeze", "squeeze_", "unsqueeze", "contiguous", "float", "double", "half",
     "to", "cuda", "cpu", "clone", "detach", "permute", "transpose", "type", "view_as", "reshape_as",
-    "requires_grad_",
+    "requires_grad_", "expand_as",
 }
 # Methods that keep a target's encoding (Data's list has the common ones: float, long, to, view, ...).
 TARGET_PASS_THROUGH = {"clamp", "clamp_", "clip", "clip_", "bool", "byte", "half", "contiguous"}
@@ -143,7 +142,7 @@ def is_batched(tensor) -> bool:
 
 class TorchFrontend(Frontend):
     def __init__(self):
-        self.local: list[Finding] = []
+        self.local: list = []  # Normalization and LogOfProbability facts
         self.pairs: list[Binding] = []
         self.heads: list[Head] = []  # single-unit softmax heads: wrong with or without a loss
 
@@ -155,7 +154,7 @@ class TorchFrontend(Frontend):
         if name in LOSS_FUNCTIONS:
             classes = weighted_classes(args.get(2, "weight"), args.get(None, "pos_weight"))
             return self.bind(Loss(LOSS_FUNCTIONS[name], interp.site(node), False, _short(name), classes),
-                             args.get(0, "input"), args.get(1, "target"))
+                             args.get(0, "input"), args.get(1, "target"), interp.conditions)
         if name in LOG_FUNCTIONS:
             return log_of(args.get(0, "input"), node, interp, self.local)
         if name in CLIP_FUNCTIONS:
@@ -260,38 +259,20 @@ class TorchFrontend(Frontend):
         tensor = tensor if isinstance(tensor, Tensor) else None
         axis = const_int(dim)
         site = interp.site(node)
-        if axis == 0 and is_batched(tensor):
-            self.batch_axis(act, tensor.head.units, site)
+        units = tensor.head.units if tensor is not None else None
+        self.local.append(Normalization(act, site, TORCH, "dim", axis, rank=_rank(tensor), batched=is_batched(tensor),
+                                        units=units))
         head = tensor.head if tensor is not None else torch_head()
         return Tensor(_without_units_off_axis(head, act, axis, _rank(tensor)).with_activation(act, site, axis),
                       rank=_rank(tensor))
 
-    # -- local findings (ACT202) ----------------------------------------------------------
+    # -- facts for the one-call rules (ACT202) ----------------------------------------------
 
     def implicit_dim(self, spelling, act, site, rank, units):
-        """ACT202: an error where the rank is known to make torch pick dim 0, else a warning."""
-        if rank in BATCH_AXIS_RANKS:
-            message = f"{spelling} without dim on a {rank}-D tensor: torch picks dim 0, so it normalizes across the batch"
-        else:
-            message = (f"{spelling} without dim: torch picks the axis from the input's rank (dim 0, the batch, "
-                       "for 1-D and 3-D inputs) and warns")
-        self.report(Finding(
-            "ACT202", site, message, "pass the class axis explicitly: dim=-1",
-            facts=(("activation", act), ("axis", None), ("units", units), ("loss", FRAMEWORK_LOSS)),
-            severity=None if rank in BATCH_AXIS_RANKS else "warning",
-        ))
-
-    def batch_axis(self, act, units, site):
-        self.report(batch_axis_finding(act, units, site, "dim", FRAMEWORK_LOSS))
-
-    def report(self, finding: Finding) -> None:
-        """Once per call site (forward runs more than once); an error replaces a warning there."""
-        for i, seen in enumerate(self.local):
-            if seen.code == finding.code and seen.site.node is finding.site.node:
-                if seen.severity == "warning" and finding.severity is None:
-                    self.local[i] = finding
-                return
-        self.local.append(finding)
+        """A softmax without dim: torch picks dim 0 for 0-, 1- and 3-D inputs, else dim 1."""
+        implied = None if rank is None else 0 if rank in BATCH_AXIS_RANKS else 1
+        self.local.append(Normalization(act, site, TORCH, "dim", None, True, implied, rank, units=units,
+                                        spelling=spelling))
 
     # -- models at work -------------------------------------------------------------------
 
@@ -328,8 +309,8 @@ class TorchFrontend(Frontend):
             return Seq((Tensor(torch_head(), rank=3), None))
         if isinstance(callee, (Layer, ModelVal)) and _is_torch(callee):
             return self.apply(callee, _as_tensor(args.get(0, "input")), interp)
-        if isinstance(callee, LossVal) and callee.loss.id.startswith("torch"):
-            return self.bind(callee.loss, args.get(0, "input"), args.get(1, "target"))
+        if isinstance(callee, LossVal) and callee.loss.framework == TORCH:
+            return self.bind(callee.loss, args.get(0, "input"), args.get(1, "target"), interp.conditions)
         return NOT_HANDLED
 
     def apply(self, layer, tensor: Tensor, interp) -> Tensor:
@@ -354,10 +335,11 @@ class TorchFrontend(Frontend):
         return Tensor(torch_head())
 
     def check_module_dim(self, layer, tensor):
-        if layer.head.axis == 0 and is_batched(tensor):
-            self.batch_axis(layer.head.activation, tensor.head.units, layer.head.site)
-        if isinstance(layer.inner, str) and tensor.rank in BATCH_AXIS_RANKS:  # inner: the implicit-dim spelling
+        if isinstance(layer.inner, str):  # inner: the implicit-dim spelling
             self.implicit_dim(layer.inner, layer.head.activation, layer.head.site, tensor.rank, tensor.head.units)
+        else:
+            self.local.append(Normalization(layer.head.activation, layer.head.site, TORCH, "dim", layer.head.axis,
+                                            rank=tensor.rank, batched=is_batched(tensor), units=tensor.head.units))
 
     def fold(self, model: ModelVal, tensor: Tensor, interp) -> Tensor:
         for layer in model.layers:
@@ -366,14 +348,14 @@ class TorchFrontend(Frontend):
         return tensor
 
     def note(self, head: Head) -> None:
-        if head.activation == SOFTMAX and head.units == 1:
+        if head.activation in (SOFTMAX, LOG_SOFTMAX) and head.units == 1:
             self.heads.append(head)
 
-    def bind(self, loss: Loss, prediction, labels):
+    def bind(self, loss: Loss, prediction, labels, path=()):
         head = prediction.head if isinstance(prediction, Tensor) else torch_head()
         if isinstance(labels, Obj) and labels.kind == "index_columns":  # y.unsqueeze(1) for BCE
             labels = labels.get("target")
-        self.pairs.append(Binding(head, loss, labels.target if isinstance(labels, TargetVal) else None))
+        self.pairs.append(Binding(head, loss, labels.target if isinstance(labels, TargetVal) else None, path))
         return None
 
     # -- tensors --------------------------------------------------------------------------
@@ -387,7 +369,7 @@ class TorchFrontend(Frontend):
             return self.tensor_method(receiver, name, args, node, interp)
         if isinstance(receiver, (Instance, ModelVal)) and _is_torch_model(receiver) and name in MODEL_SELF_METHODS:
             return receiver
-        if isinstance(receiver, LossVal) and receiver.loss.id.startswith("torch") and name in MODEL_SELF_METHODS:
+        if isinstance(receiver, LossVal) and receiver.loss.framework == TORCH and name in MODEL_SELF_METHODS:
             return receiver
         if isinstance(receiver, Instance) and _is_torch_model(receiver) and name == "forward":
             return self.forward(receiver, args, interp)
@@ -427,6 +409,9 @@ class TorchFrontend(Frontend):
             return self.activate(tensor, TENSOR_ACTIVATIONS[name], args.get(0, "dim"), node, interp)
         if name in RESHAPE_METHODS:
             return Tensor(tensor.head, tensor.bounded, reshaped_rank(name, tensor.rank, args))
+        if name == "narrow":  # a slice along one axis: the units stay only when it is the batch
+            head = tensor.head if const_int(args.get(0, "dim")) == 0 else replace(tensor.head, units=None, units_site=None)
+            return Tensor(head, tensor.bounded, tensor.rank)
         if name in TENSOR_PASS_THROUGH:
             return tensor
         if name in ("log", "log_"):
@@ -567,21 +552,13 @@ class TorchFrontend(Frontend):
 
 
 def log_of(tensor, node, interp, local: list):
-    """log() of a tensor: log-probabilities for a softmax; ACT501 when nothing keeps it from log(0)."""
+    """log() of a tensor: log-probabilities for a softmax; recorded for ACT501 (log of a probability)."""
     if not isinstance(tensor, Tensor):
         return None
     act = tensor.head.activation
     # Under no_grad (a Hungarian matcher's cost matrix, an evaluation metric) nothing is trained
     # on the value: it is no loss, and an inf there is the caller's business.
-    if act in (SOFTMAX, SIGMOID) and not tensor.bounded and not interp.grad_off:
-        local.append(Finding(
-            "ACT501", interp.site(node),
-            f"log of a {act} output is computed by hand: it underflows to log(0) = -inf for confident "
-            "predictions, and the loss becomes inf or NaN",
-            "use log_softmax (or a with-logits loss) on the logits" if act == SOFTMAX
-            else "use logsigmoid (or a with-logits loss) on the logits",
-            facts=(("activation", act), ("units", tensor.head.units)),
-        ))
+    local.append(LogOfProbability(act, interp.site(node), tensor.head.units, tensor.bounded, not interp.grad_off))
     if act == SOFTMAX:
         return Tensor(tensor.head.with_activation(LOG_SOFTMAX, interp.site(node), tensor.head.axis))
     return Tensor(Head(OTHER if act == SIGMOID else UNKNOWN, tensor.head.units, framework=tensor.head.framework))
@@ -705,7 +682,7 @@ def _is_torch_model(value) -> bool:
 
 def reshaped_rank(name, rank, args: Args):
     """The rank after view/reshape/flatten/squeeze/unsqueeze, where the arguments fix it."""
-    if name in ("view", "reshape"):
+    if name in ("view", "reshape", "resize", "resize_", "expand"):
         shape = args.pos[0] if len(args.pos) == 1 and isinstance(args.pos[0], Seq) else args.pos
         return len(shape.items if isinstance(shape, Seq) else shape) or None
     if name == "flatten":
