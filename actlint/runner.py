@@ -208,7 +208,7 @@ class _Linter:
             if isinstance(data, Result):
                 return [data]
             report = self.reports.get(path) or lint_source(path, data, self.session)
-            results = report.results
+            results = report.results + self.rejected(path)
             if results:  # kept for suppressions and for showing the findings
                 self.texts[path] = data
         if self.cells:
@@ -216,6 +216,12 @@ class _Linter:
 
             results = [locate(r, self.cells) for r in results]
         return [r for r in results if wanted(r.code, self.layers(r.filename))]
+
+    def rejected(self, path: str) -> list:
+        """One ACT001 for each notebook cell IPython would reject (the cell was left out)."""
+        cells = self.cells.get(path)
+        return [diagnostic("ACT001", path, f"cell {cells.locate(row)[0]}: {message}", row, column)
+                for row, column, message in (cells.rejected() if cells else ())]
 
     def layers(self, filename: str) -> tuple:
         settings = self.configs.for_path(filename)
