@@ -154,8 +154,9 @@ def _cell_text(cell: dict, number: int) -> str:
 def read_cell(lines: list):
     """(code lines, removed indents, error) of a cell: its lines as linted (as many as it has), and
     (row, column, message) when IPython would reject it (its code is then all comments)."""
-    code, margins = transform(lines)
-    error = _rejection(code)
+    statements, margins = transform(lines)
+    error = _rejection(statements)
+    code = _quiet(statements, [line[len(margin):] for line, margin in zip(lines, margins)])
     if error is None:
         return code, margins, None
     if _automagic(code):
@@ -167,7 +168,7 @@ def read_cell(lines: list):
 
 def transform(lines: list):
     """(code lines, removed indents): the common indent removed (as `textwrap.dedent` does, which
-    IPython uses), then a cell magic or the IPython escapes masked."""
+    IPython uses), then a cell magic or the IPython escapes masked as statements."""
     margin = _margin(lines)
     code = ["" if not line.strip(" \t") else line[len(margin):] for line in lines]
     margins = [margin if line.strip(" \t") else "" for line in lines]
@@ -179,7 +180,7 @@ def transform(lines: list):
             inner = [m + n for m, n in zip(margins[first + 1:], body_margins)]
             return code[:first] + [_comment(code[first])] + body, margins[:first + 1] + inner
         return code[:first] + [_comment(line) for line in code[first:]], margins
-    return mask_lines(code), margins
+    return _statements(code), margins
 
 
 def _margin(lines: list) -> str:
@@ -196,30 +197,42 @@ def mask_lines(lines: list) -> list:
     magic can be a block's only statement). Comments keep a leading magic out of the way of the
     import block, so a fix's new import merges into the cell's imports. Only a logical line's start
     is read for escapes: a `% (a, b)` or `!= b` continuing a bracket is Python."""
+    return _quiet(_statements(lines), lines)
+
+
+def _statements(lines: list) -> list:
+    """The lines with each IPython line a statement, as IPython's transformer makes it (`pass` in
+    place of its call, any line it continues on a comment): what CPython is asked to compile."""
     if lines and lines[0].lstrip().startswith("%%"):
         words = lines[0].lstrip()[2:].split()
         keeps_python = bool(words) and words[0] in PYTHON_CELL_MAGICS
-        return [_comment(lines[0])] + (mask_lines(lines[1:]) if keeps_python else [_comment(line) for line in lines[1:]])
+        return [_comment(lines[0])] + (_statements(lines[1:]) if keeps_python else [_comment(line) for line in lines[1:]])
     masked, start = list(lines), 0
     while start < len(lines):
-        if _escaped(lines[start]):
+        if _escaped(lines, start):
             end = _continued(lines, start)
         else:
             end, last = _logical_end(lines, start)
             if last != "?" or not HELP_END.search("\n".join(lines[start:end + 1]).lstrip(" \t") + "\n"):
                 start = end + 1
                 continue
-        masked[start:end + 1] = [_hide(line, row > start) for row, line in enumerate(lines[start:end + 1], start)]
+        masked[start:end + 1] = [_indent(lines[start]) + "pass"] + [_comment(line) for line in lines[start + 1:end + 1]]
         start = end + 1
     return masked
 
 
-def _escaped(line: str) -> bool:
+def _quiet(statements: list, lines: list) -> list:
+    """An unindented IPython line as a comment rather than `pass`: nothing needs a statement there."""
+    return ["#" if code == "pass" and line != "pass" else code for code, line in zip(statements, lines)]
+
+
+def _escaped(lines: list, start: int) -> bool:
     """An IPython escape or `name = %magic` / `name = !cmd` starts this logical line."""
-    text = line.lstrip(" \t")
+    text = lines[start].lstrip(" \t")
     if text[:1] in ESCAPES and not text.startswith(("!=", "%=", "/=", "//")):
         return True
-    return bool(ASSIGNED.match(line))
+    end = _continued(lines, start)
+    return bool(ASSIGNED.match(" ".join([line[:-1] for line in lines[start:end]] + [lines[end]])))
 
 
 def _continued(lines: list, start: int) -> int:
@@ -272,10 +285,6 @@ def _scan(line: str, depth: int, quote):
             depth, last = (depth + 1 if char in "([{" else max(depth - 1, 0)), char
         position += 1
     return depth, quote, False, last
-
-
-def _hide(line: str, continuation: bool) -> str:
-    return _comment(line) if continuation or not _indent(line) else _indent(line) + "pass"
 
 
 def _indent(line: str) -> str:
