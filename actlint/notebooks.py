@@ -45,6 +45,9 @@ ESCAPES = set("!%?,;/")
 ASSIGNED = re.compile(r"[ \t]*[\w.,:\[\] ()*]+?=[ \t]*(?:%(?!\d)\w|!(?!=))")
 # IPython's help-at-end pattern (`obj.attr?`, `%magic??`), searched in the logical line.
 HELP_END = re.compile(r"(%{0,2}(?!\d)[\w*]+(\.(?!\d)[\w*]+|\[-?[0-9]+\])*)(\?\??)$")
+# Prompts pasted from a console, which IPython removes: Python's and IPython's own.
+PS1, PS2 = re.compile(r"\s*>>>[ \t]?"), re.compile(r"\s*\.\.\.[ \t]?")
+PROMPT = re.compile(r"(?:(?:\[nav\]|\[ins\])? )?In \[\d+\]: |\s*\.{3,}: ?")
 AUTOMAGIC = re.compile(r"[ \t]*([\w*.]+\w*)[ \t]*(.*)$")
 _BORING = re.compile(r"[^'\"#()\[\]{}\\]*")
 _STRING_START = re.compile(r"'''|\"\"\"|'|\"")
@@ -167,11 +170,10 @@ def read_cell(lines: list):
 
 
 def transform(lines: list):
-    """(code lines, removed indents): the common indent removed (as `textwrap.dedent` does, which
-    IPython uses), then a cell magic or the IPython escapes masked as statements."""
-    margin = _margin(lines)
-    code = ["" if not line.strip(" \t") else line[len(margin):] for line in lines]
-    margins = [margin if line.strip(" \t") else "" for line in lines]
+    """(code lines, removed prefixes): the common indent and pasted prompts removed, then a cell
+    magic or the IPython escapes masked as statements."""
+    code = _ipython_prompts(_doctest_prompts(_dedented(lines)))
+    margins = [line[: len(line) - len(new)] if new else "" for line, new in zip(lines, code)]
     first = next((i for i, line in enumerate(code) if line.strip()), len(code))
     if first < len(code) and code[first].startswith("%%"):
         name = code[first][2:].rstrip().partition(" ")[0]
@@ -181,6 +183,27 @@ def transform(lines: list):
             return code[:first] + [_comment(code[first])] + body, margins[:first + 1] + inner
         return code[:first] + [_comment(line) for line in code[first:]], margins
     return _statements(code), margins
+
+
+def _dedented(lines: list) -> list:
+    """The lines without their common indent, whitespace-only lines emptied (`textwrap.dedent`)."""
+    margin = _margin(lines)
+    return ["" if not line.strip(" \t") else line[len(margin):] for line in lines]
+
+
+def _doctest_prompts(lines: list) -> list:
+    """`>>> ` and `... ` prompts removed (then the common indent) when a line has `>>>`."""
+    if not any(PS1.match(line) for line in lines):
+        return lines
+    return _dedented([PS1.sub("", line, count=1) if PS1.match(line) else PS2.sub("", line, count=1) for line in lines])
+
+
+def _ipython_prompts(lines: list) -> list:
+    """`In [3]: ` and `   ...: ` prompts removed when one of the first two lines has one."""
+    first = next((i for i, line in enumerate(lines) if line), len(lines))
+    if any(PROMPT.match(line) for line in lines[first:first + 2]):
+        return lines[:first] + [PROMPT.sub("", line, count=1) for line in lines[first:]]
+    return lines
 
 
 def _margin(lines: list) -> str:

@@ -16,6 +16,8 @@ from actlint import notebooks
 from actlint.runner import lint_paths
 from notebook_oracle import actlint_accepts, ipython_accepts, is_automagic, line_magics, main
 
+pytest.importorskip("IPython", minversion="9.18")  # the transformer whose verdicts actlint follows
+
 MAGICS = line_magics()
 
 # One self-written cell per cause seen on real notebooks, and their near misses: (cell, IPython accepts).
@@ -60,6 +62,9 @@ SEEN = [
     ("return 1", False),
     ("x = 5 % 3\ny = '%d' % 3\nz = x != y", True),
     ("if True:\n    %time f()\nelse:\n    y = 1", True),
+    (">>> from diffusers import DiffusionPipeline\n\n >>> pipe = DiffusionPipeline()", True),  # pasted prompts
+    ("In [1]: x = 1\n   ...: y = x", True),
+    ("%matplotlib inline\nfrom __future__ import print_function", False),  # the magic is a statement first
 ]
 
 
