@@ -21,6 +21,7 @@ notebook is re-serialized only in a JSON layout that reproduces the original byt
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import re
 from dataclasses import dataclass, replace
@@ -46,8 +47,9 @@ ASSIGNED = re.compile(r"[ \t]*[\w.,:\[\] ()*]+?=[ \t]*(?:%(?!\d)\w|!(?!=))")
 # IPython's help-at-end pattern (`obj.attr?`, `%magic??`), searched in the logical line.
 HELP_END = re.compile(r"(%{0,2}(?!\d)[\w*]+(\.(?!\d)[\w*]+|\[-?[0-9]+\])*)(\?\??)$")
 # Prompts pasted from a console, which IPython removes: Python's and IPython's own.
-PS1, PS2 = re.compile(r"\s*>>>[ \t]?"), re.compile(r"\s*\.\.\.[ \t]?")
-PROMPT = re.compile(r"(?:(?:\[nav\]|\[ins\])? )?In \[\d+\]: |\s*\.{3,}: ?")
+PS1, PS2 = re.compile(r"^\s*>>>[ \t]?"), re.compile(r"^\s*\.\.\.[ \t]?")
+PROMPT = re.compile(r"^(?:(?:(?:\[nav\]|\[ins\])? )?In \[\d+\]: |\s*\.{3,}: ?)")
+TRIPLE, STRING_PREFIX = re.compile(r"(?<!\\)(\"\"\"|\'\'\')"), re.compile(r"(?i)^[rubf]*$")
 AUTOMAGIC = re.compile(r"[ \t]*([\w*.]+\w*)[ \t]*(.*)$")
 _BORING = re.compile(r"[^'\"#()\[\]{}\\]*")
 _STRING_START = re.compile(r"'''|\"\"\"|'|\"")
@@ -192,10 +194,37 @@ def _dedented(lines: list) -> list:
 
 
 def _doctest_prompts(lines: list) -> list:
-    """`>>> ` and `... ` prompts removed (then the common indent) when a line has `>>>`."""
-    if not any(PS1.match(line) for line in lines):
+    """`>>> ` and `... ` prompts removed (then the common indent of the lines around them) when a
+    line outside a triple-quoted string starts with `>>>`; a docstring's doctests stay as they are."""
+    kept = _quoted(lines)
+    if not any(PS1.match(line) and not inside for line, inside in zip(lines, kept)):
         return lines
-    return _dedented([PS1.sub("", line, count=1) if PS1.match(line) else PS2.sub("", line, count=1) for line in lines])
+    bare = [line if inside else (PS1 if PS1.match(line) else PS2).sub("", line, count=1)
+            for line, inside in zip(lines, kept)]
+    result = []
+    for inside, rows in itertools.groupby(range(len(lines)), key=kept.__getitem__):
+        run = [(bare[row], bare[row] != lines[row]) for row in rows]
+        changed = any(stripped for _, stripped in run)
+        result += _dedented([line for line, _ in run]) if changed and not inside else [line for line, _ in run]
+    return result
+
+
+def _quoted(lines: list) -> list:
+    """Whether each line is inside a triple-quoted string whose text IPython leaves alone (its
+    heuristic: the string opens after no prompt, or after a prompt before any `>>>` line)."""
+    kept, quote, keep, seen = [], None, False, False
+    for line in lines:
+        kept.append(quote is not None and keep)
+        for match in TRIPLE.finditer(line):
+            if quote is None:
+                quote, before = match.group(1), line[: match.start()]
+                bare = PS2.sub("", PS1.sub("", before, count=1), count=1)
+                keep = not (bare != before and seen) and bool(STRING_PREFIX.match(bare.strip()))
+                kept[-1] = keep
+            elif quote == match.group(1):
+                quote, keep = None, False
+        seen = seen or bool(PS1.match(line))
+    return kept
 
 
 def _ipython_prompts(lines: list) -> list:

@@ -64,6 +64,8 @@ SEEN = [
     ("if True:\n    %time f()\nelse:\n    y = 1", True),
     (">>> from diffusers import DiffusionPipeline\n\n >>> pipe = DiffusionPipeline()", True),  # pasted prompts
     ("In [1]: x = 1\n   ...: y = x", True),
+    ('class Stub:\n    ...\ndef f():\n    """\n    >>> f()\n    """', True),  # a docstring's doctest is no prompt
+    ("x = y[..., 0]\n>>> z = 1", True),
     ("%matplotlib inline\nfrom __future__ import print_function", False),  # the magic is a statement first
 ]
 
