@@ -30,6 +30,7 @@ from typing import Optional
 # Cell magics whose body IPython runs as Python (the first line alone is masked); any other cell
 # magic's body is another language or data (%%bash, %%writefile, %%html, %%script python...).
 PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun", "debug", "memit", "mprun"}
+MAX_CELL_MAGICS = 20  # `%%time` cells nested deeper are left out (no recursion without bound)
 # IPython's line magics (and posix aliases) that run without their `%` (automagic, on by default).
 AUTOMAGICS = frozenset("""
     alias alias_magic autoawait autocall automagic bookmark cat cd colors conda config cp debug dhist
@@ -171,7 +172,7 @@ def read_cell(lines: list):
     return [_comment(line) for line in code], margins, (row, column, f"syntax error: {error.msg}")
 
 
-def transform(lines: list):
+def transform(lines: list, depth: int = 0):
     """(code lines, removed prefixes): the common indent and pasted prompts removed, then a cell
     magic or the IPython escapes masked as statements."""
     code = _ipython_prompts(_doctest_prompts(_dedented(lines)))
@@ -179,8 +180,8 @@ def transform(lines: list):
     first = next((i for i, line in enumerate(code) if line.strip()), len(code))
     if first < len(code) and code[first].startswith("%%"):
         name = code[first][2:].rstrip().partition(" ")[0]
-        if name in PYTHON_CELL_MAGICS:  # the magic reads its body as a cell of its own
-            body, body_margins = transform(code[first + 1:])
+        if name in PYTHON_CELL_MAGICS and depth < MAX_CELL_MAGICS:  # the magic reads its body as a cell
+            body, body_margins = transform(code[first + 1:], depth + 1)
             inner = [m + n for m, n in zip(margins[first + 1:], body_margins)]
             return code[:first] + [_comment(code[first])] + body, margins[:first + 1] + inner
         return code[:first] + [_comment(line) for line in code[first:]], margins
@@ -252,13 +253,14 @@ def mask_lines(lines: list) -> list:
     return _quiet(_statements(lines), lines)
 
 
-def _statements(lines: list) -> list:
+def _statements(lines: list, depth: int = 0) -> list:
     """The lines with each IPython line a statement, as IPython's transformer makes it (`pass` in
     place of its call, any line it continues on a comment): what CPython is asked to compile."""
     if lines and lines[0].lstrip().startswith("%%"):
         words = lines[0].lstrip()[2:].split()
-        keeps_python = bool(words) and words[0] in PYTHON_CELL_MAGICS
-        return [_comment(lines[0])] + (_statements(lines[1:]) if keeps_python else [_comment(line) for line in lines[1:]])
+        keeps_python = bool(words) and words[0] in PYTHON_CELL_MAGICS and depth < MAX_CELL_MAGICS
+        rest = _statements(lines[1:], depth + 1) if keeps_python else [_comment(line) for line in lines[1:]]
+        return [_comment(lines[0])] + rest
     masked, start = list(lines), 0
     while start < len(lines):
         if _escaped(lines, start):

@@ -159,3 +159,10 @@ def test_a_finding_in_an_indented_cell_has_its_own_columns(tmp_path):
     (result,) = lint_paths([str(path)]).results
     line = HEAD.splitlines()[1]
     assert (result.location.cell, result.location.row, result.location.column) == (1, 2, 3 + line.index("keras.layers.Dense") + 1)
+
+
+def test_cell_magics_nested_without_bound_are_left_out_without_recursion(tmp_path):
+    path = tmp_path / "deep.ipynb"
+    path.write_text(notebook("%%time\n" * 5000 + "x = (\n", HEAD + COMPILE))
+    assert [(r.code, r.location.cell) for r in lint_paths([str(path)]).results] == [("ACT201", 2)]
+    assert notebooks.mask_lines(["%%time"] * 3000 + ["x = 1"])[-1] == "#"
