@@ -97,6 +97,10 @@ class CellMap:
         """{cell number: source lines}, for showing findings."""
         return {cell.number: list(cell.lines) for cell in self.cells}
 
+    def text(self) -> str:
+        """The code cells as written, one after the other."""
+        return "".join(line + "\n" for cell in self.cells for line in cell.lines)
+
     def rejected(self):
         """(row in the concatenated source, column, message) of each cell IPython would reject."""
         return [(cell.first_row + row - 1, column, message)

@@ -218,10 +218,16 @@ class _Linter:
         return [r for r in results if wanted(r.code, self.layers(r.filename))]
 
     def rejected(self, path: str) -> list:
-        """One ACT001 for each notebook cell IPython would reject (the cell was left out)."""
+        """One ACT001 for each notebook cell IPython would reject (the cell was left out), in a
+        notebook the prefilter reads (its cells as written): elsewhere syntax errors are Python's."""
+        from actlint.engine import worth_parsing
+
         cells = self.cells.get(path)
+        rejected = cells.rejected() if cells else ()
+        if not rejected or not worth_parsing(cells.text().encode("utf-8")):
+            return []
         return [diagnostic("ACT001", path, f"cell {cells.locate(row)[0]}: {message}", row, column)
-                for row, column, message in (cells.rejected() if cells else ())]
+                for row, column, message in rejected]
 
     def layers(self, filename: str) -> tuple:
         settings = self.configs.for_path(filename)

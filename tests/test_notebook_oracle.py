@@ -138,6 +138,14 @@ def test_a_broken_cell_gets_one_act001_and_the_other_cells_are_linted(tmp_path):
     assert results[0][3].startswith("cell 2: syntax error: ") and results[1][3].startswith("cell 3: syntax error: ")
 
 
+def test_a_broken_cell_in_a_notebook_the_prefilter_passes_over_is_left_to_python(tmp_path):
+    path = tmp_path / "intro.ipynb"
+    path.write_text(notebook("x = 1", 'print "hello"'))
+    assert lint_paths([str(path)]).results == []
+    path.write_text(notebook("import torch\nloss_fn = torch.nn.CrossEntropyLoss()", 'print "hello"'))
+    assert [(r.code, r.location.cell) for r in lint_paths([str(path)]).results] == [("ACT001", 2)]
+
+
 def test_a_bracket_left_open_does_not_leak_into_the_next_cell(tmp_path):
     path = tmp_path / "nb.ipynb"
     path.write_text(notebook(HEAD, "x = [1,\n", "]\n" + COMPILE))
