@@ -400,7 +400,7 @@ def _fix_moved(fix, filename: str, notebooks: dict):
         if cells is not None and "cell" not in edit:
             start, end = edit["location"], edit["end_location"]
             cell, row = cells.locate(start["row"])
-            shift, end_row = start["row"] - row, end["row"] - start["row"] + row
+            end_row = end["row"] - start["row"] + row
             edit = {**edit, "cell": cell, "location": {**start, "row": row, "column": start["column"] + cells.shift(cell, row)},
                     "end_location": {**end, "row": end_row, "column": end["column"] + cells.shift(cell, end_row)}}
         edits.append(edit)
