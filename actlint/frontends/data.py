@@ -88,6 +88,24 @@ def const_str(value):
     return value.value if isinstance(value, Const) and isinstance(value.value, str) else None
 
 
+def random_labels(high, size, interp, node, spelling):
+    """Random integers in [0, high) of a written shape, as people fake labels: one id per sample
+    (`size=(n,)`, `size=n`), one 0/1 column (`(n, 1)`, high 2), or a 0/1 matrix (`(n, k)`, high 2),
+    which is multi-label. Anything else (a shape not written down, ids in several columns) is unknown."""
+    high = const_int(high)
+    if high is None or high < 2:
+        return None
+    shape = size.items if isinstance(size, Seq) else (size,) if const_int(size) is not None else None
+    if not shape or len(shape) > 2:
+        return None
+    if len(shape) == 1:
+        return target(INDEX, high, interp, node, spelling)
+    width = const_int(shape[1])
+    if high != 2 or width is None:
+        return None
+    return target(BINARY, 2, interp, node, spelling) if width == 1 else target(MULTI_HOT, width, interp, node, spelling)
+
+
 def literal_count(value):
     """How many distinct classes a literal list names: `["cat", "dog"]` or `[["a", "b"], ["c"]]`."""
     if not isinstance(value, Seq):
@@ -131,7 +149,20 @@ class DataFrontend(Frontend):
             return self.from_slices(args.get(0, "tensors"))
         if name.startswith("builtins."):
             return self.builtin(last, args, interp)
+        if name == "numpy.random.randint":
+            return self.numpy_randint(args, node, interp, "np.random.randint")
+        if name == "numpy.random.default_rng":
+            return Obj("numpy_rng")
         return NOT_HANDLED
+
+    def numpy_randint(self, args, node, interp, spelling):
+        """np.random.randint(low, high, size) / randint(high, size=...): ids in [0, high) (low 0 only)."""
+        low, high = args.get(0, "low"), args.get(1, "high")
+        if not args.given(1, "high"):
+            low, high = Const(0), low
+        if const_int(low) != 0:
+            return None
+        return random_labels(high, args.get(2, "size"), interp, node, spelling)
 
     def builtin(self, name, args, interp):
         """enumerate(loader), iter(loader), next(it): the batches keep their labels."""
@@ -229,6 +260,8 @@ class DataFrontend(Frontend):
                 return self.encoded(kind, classes, node, interp)
         if kind == "image_generator" and name in ("flow_from_directory", "flow_from_dataframe"):
             return self.labelled(args.get(None, "class_mode"), "categorical", args.get(None, "classes"), node, interp, name)
+        if kind == "numpy_rng" and name == "integers" and not args.given(None, "endpoint"):
+            return self.numpy_randint(args, node, interp, "rng.integers")
         if kind == "image_generator" and name == "flow":
             labels = args.get(1, "y")
             return Data(labels.target if isinstance(labels, TargetVal) else None)

@@ -71,6 +71,7 @@ class Compiled:
 class Fitted:
     model_id: int
     target: object  # Target or None
+    per_output: object = None  # y given per output: a Seq (by position) or a Mapping (by output name)
 
 
 HF_TF_HEADS = ("ForSequenceClassification", "ForImageClassification", "ForTokenClassification", "ForMultipleChoice")
@@ -274,7 +275,8 @@ class KerasFrontend(Frontend):
             self.compiled.append(Compiled(model.id, self.heads_of(model, interp), args.get(1, "loss"), loss_node))
             return Const(None)
         if name in FIT_METHODS:
-            self.fitted.append(Fitted(model.id, _fit_target(args)))
+            y = args.get(1, "y")
+            self.fitted.append(Fitted(model.id, _fit_target(args), y if isinstance(y, (Seq, Mapping)) else None))
             return None
         return None
 
@@ -309,10 +311,11 @@ class KerasFrontend(Frontend):
     def bindings(self, interp) -> list[Binding]:
         out = [Binding(head) for head in self.heads]
         for compiled in self.compiled:
-            targets = [f.target for f in self.fitted if f.model_id == compiled.model_id] or [None]
+            fits = [f for f in self.fitted if f.model_id == compiled.model_id] or [Fitted(compiled.model_id, None)]
             for head, loss in _pair_losses(compiled, interp):
+                targets = [_output_target(compiled.heads, head, fit) for fit in fits]
                 for target in dict.fromkeys(targets):
-                    out.append(Binding(head, loss, target if len(compiled.heads) == 1 else None))
+                    out.append(Binding(head, loss, target))
         return out
 
 
@@ -346,6 +349,21 @@ def _pair_losses(compiled: Compiled, interp):
         loss = keras_loss(value, compiled.loss_node, interp)
         if loss is not None:
             yield head, loss
+
+
+def _output_target(heads: tuple, head: Head, fit: Fitted):
+    """The targets one output is trained on: all of y for a single output; for several, y's item
+    at the output's position (a list) or under its name (a dict)."""
+    if len(heads) == 1:
+        return fit.target
+    y = fit.per_output
+    if isinstance(y, Seq) and len(y.items) == len(heads):
+        value = y.items[heads.index(head)]
+    elif isinstance(y, Mapping) and head.name is not None:
+        value = y.get(head.name)
+    else:
+        return None
+    return value.target if isinstance(value, TargetVal) else None
 
 
 def _fit_target(args: Args):

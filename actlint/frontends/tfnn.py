@@ -12,7 +12,7 @@ from dataclasses import replace
 import libcst as cst
 
 from actlint.facts import INDEX, LINEAR, LOG_SOFTMAX, OTHER, SOFTMAX, UNKNOWN, Binding, Head, Loss, Target
-from actlint.frontends.data import const_int
+from actlint.frontends.data import const_int, random_labels
 from actlint.frontends.interp import NOT_HANDLED, Frontend
 from actlint.frontends.keras import LOSS_CLASSES, LOSS_NAMES, activation_function
 from actlint.frontends.torch import batch_axis_finding, clipped, is_batched, log_of, tensor_binop
@@ -109,6 +109,10 @@ class TfNNFrontend(Frontend):
     def graph_call(self, name, args, node, interp):
         if name == "tf.placeholder":
             return self.placeholder(args, node, interp)
+        if name in ("tf.random.uniform", "tf.random_uniform") and _int_dtype(args.get(3, "dtype")):
+            if const_int(args.get(1, "minval")) in (0, None) and args.given(2, "maxval"):
+                return random_labels(args.get(2, "maxval"), args.get(0, "shape"), interp, node, "tf.random.uniform")
+            return None
         if name in INITIALIZERS:
             return Obj("weights", (("units", _last(args.get(0, "shape"))),), interp.site(node))
         if name == "tf.Variable":
@@ -188,6 +192,10 @@ def linear(weights, node, interp) -> Tensor:
 
 def _is_keras_model(model) -> bool:
     return isinstance(model, ModelVal) and model.framework == "keras"
+
+
+def _int_dtype(dtype) -> bool:
+    return isinstance(dtype, Ref) and dtype.name in INT_DTYPES
 
 
 def _last(shape):
