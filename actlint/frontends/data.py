@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from actlint.facts import BINARY, CONTINUOUS, INDEX, MULTI_HOT, ONE_HOT, UNKNOWN, Target
+from actlint.facts import BINARY, CONTINUOUS, INDEX, MULTI_HOT, ONE_HOT, SOFT, UNKNOWN, Target
 from actlint.frontends.interp import NOT_HANDLED, Args, Frontend
 from actlint.frontends.values import Const, Data, Function, Obj, Seq, TargetVal
 
@@ -144,7 +144,8 @@ class DataFrontend(Frontend):
         if name.startswith("keras.") and last == "ImageDataGenerator":
             return Obj("image_generator")
         if name.startswith("keras.") and last in ("image_dataset_from_directory", "text_dataset_from_directory", "audio_dataset_from_directory"):
-            return self.labelled(args.get(None, "label_mode"), "int", args.get(None, "class_names"), node, interp, last)
+            data = self.labelled(args.get(None, "label_mode"), "int", args.get(None, "class_names"), node, interp, last)
+            return Seq((data, data)) if const_str(args.get(None, "subset")) == "both" else data
         if name == "tf.data.Dataset.from_tensor_slices" or name == "tf.data.Dataset.from_tensors":
             return self.from_slices(args.get(0, "tensors"))
         if name.startswith("builtins."):
@@ -278,6 +279,22 @@ class DataFrontend(Frontend):
         if classes is None:
             return target(UNKNOWN, None, interp, node, "LabelBinarizer")
         return target(BINARY if classes == 2 else ONE_HOT, classes, interp, node, "LabelBinarizer")
+
+    def binop(self, left, right, node, interp):
+        """Mixup (`lam * y + (1 - lam) * y[perm]`) and label smoothing (`y * (1 - eps) + eps / k`)
+        of exclusive targets: soft targets over the same classes."""
+        labels = [v for v in (left, right) if isinstance(v, TargetVal)]
+        if not labels or any(v.target.encoding not in (ONE_HOT, SOFT) for v in labels):
+            return NOT_HANDLED
+        classes = {v.target.classes for v in labels}
+        if len(labels) == 2 and not isinstance(node.operator, cst.Add) or len(classes) > 1:
+            return None
+        if isinstance(node.operator, (cst.Subtract, cst.Divide)) and not isinstance(left, TargetVal):
+            return None  # 1 - y is not a distribution
+        if not isinstance(node.operator, (cst.Add, cst.Subtract, cst.Multiply, cst.Divide)):
+            return None
+        first = labels[0].target
+        return target(SOFT, first.classes, interp, node, f"{first.spelling} mixed or smoothed")
 
     def subscript(self, value, indexes, node, interp):
         if isinstance(value, Obj) and value.kind == "bunch" and indexes == [Const("target")]:

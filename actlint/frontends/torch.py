@@ -478,13 +478,13 @@ class TorchFrontend(Frontend):
         if name.startswith("torchvision.datasets.") and last in TORCHVISION_DATASETS:
             return self.torchvision_dataset(last, args, node, interp)
         if name in DATA_WRAPPERS:
-            data = args.get(DATA_WRAPPERS[name], "dataset")
+            data = dataset_items(args.get(DATA_WRAPPERS[name], "dataset"), interp)
             return data if isinstance(data, (Data, Obj)) else None
         if name == "torch.utils.data.TensorDataset" and args.pos:
             labels = args.pos[-1]
             return Data(labels.target if isinstance(labels, TargetVal) else None)
         if name == "torch.utils.data.random_split":
-            return self.split(args)
+            return self.split(args, interp)
         if name == "torchvision.transforms.Lambda":
             return Obj("transforms.Lambda", (("function", args.get(0, "lambd")),))
         if name == "collections.OrderedDict" and isinstance(args.get(0), Seq):
@@ -523,8 +523,8 @@ class TorchFrontend(Frontend):
             labels = None  # a transform we cannot follow may re-encode the labels
         return Data(labels.target if isinstance(labels, TargetVal) else None)
 
-    def split(self, args):
-        data, lengths = args.get(0, "dataset"), args.get(1, "lengths")
+    def split(self, args, interp):
+        data, lengths = dataset_items(args.get(0, "dataset"), interp), args.get(1, "lengths")
         if not isinstance(data, Data) or not isinstance(lengths, Seq):
             return None
         return Seq(tuple(data for _ in lengths.items))
@@ -564,6 +564,26 @@ class TorchFrontend(Frontend):
 
     def bindings(self, interp) -> list[Binding]:
         return [Binding(head) for head in self.heads] + self.pairs
+
+
+DATASET_BASES = {"torch.utils.data.Dataset", "torch.utils.data.dataset.Dataset"}
+
+
+def dataset_items(value, interp):
+    """A map-style `torch.utils.data.Dataset` subclass's instance as Data: its __getitem__ run once
+    (on an unknown index), its labels what it returns second. Anything else comes back as it was."""
+    if not (isinstance(value, Instance) and _is_dataset_class(value.cls)):
+        return value
+    getitem = value.cls.method("__getitem__")
+    item = interp.call_function(getitem, Args(pos=[None]), value) if getitem is not None else None
+    if isinstance(item, Seq) and len(item.items) == 2 and isinstance(item.items[1], TargetVal):
+        return Data(item.items[1].target)
+    return Data(None)
+
+
+def _is_dataset_class(cls) -> bool:
+    return any((isinstance(base, Ref) and base.name in DATASET_BASES)
+               or (isinstance(base, Class) and _is_dataset_class(base)) for base in cls.bases)
 
 
 def log_of(tensor, node, interp, local: list):
