@@ -15,7 +15,7 @@ from actlint.facts import INDEX, LINEAR, LOG_SOFTMAX, OTHER, SOFTMAX, UNKNOWN, B
 from actlint.frontends.data import const_int, random_labels
 from actlint.frontends.interp import NOT_HANDLED, Frontend
 from actlint.frontends.keras import LOSS_CLASSES, LOSS_NAMES, activation_function
-from actlint.frontends.torch import batch_axis_finding, clipped, is_batched, log_of, tensor_binop
+from actlint.frontends.torch import batch_axis_finding, clipped, gathered, is_batched, log_of, tensor_binop
 from actlint.frontends.values import Const, Instance, LossVal, ModelVal, Obj, Ref, Seq, TargetVal, Tensor, new_id
 
 TF = "tf"
@@ -48,6 +48,7 @@ DENSE_FUNCTIONS = {  # name -> (units keyword, activation keyword, activation wh
     "tf.contrib.layers.fully_connected": ("num_outputs", "activation_fn", OTHER),
     "tf.contrib.slim.fully_connected": ("num_outputs", "activation_fn", OTHER),
 }
+GATHER_FUNCTIONS = {"tf.gather", "tf.gather_nd", "tf.boolean_mask", "keras.ops.take", "keras.ops.take_along_axis"}
 INT_DTYPES = {"tf.int32", "tf.int64", "tf.uint8", "tf.int16", "numpy.int32", "numpy.int64"}
 
 
@@ -67,6 +68,8 @@ class TfNNFrontend(Frontend):
             return NOT_HANDLED  # the activation itself is the Keras frontend's
         if name in LOG_FUNCTIONS:
             return log_of(args.get(0, "x"), node, interp, self.local)
+        if name in GATHER_FUNCTIONS:
+            return gathered(args.get(0, "params") or args.get(0, "tensor"))
         if name in CLIP_FUNCTIONS:
             return clipped(args)
         if name.startswith("tf.losses.") and name.rsplit(".", 1)[-1] in LOSS_CLASSES:

@@ -81,6 +81,8 @@ LOSS_FUNCTIONS = {
 PASS_THROUGH_FUNCTIONS = {"torch.squeeze", "torch.unsqueeze", "torch.clone", F + "dropout", F + "dropout1d"}
 RESHAPE_METHODS = {"view", "reshape", "flatten", "squeeze", "squeeze_", "unsqueeze", "unsqueeze_"}
 RANK_3_FUNCTIONS = {"torch.bmm", "torch.baddbmm"}
+# Picking entries out of a tensor keeps what they are (probabilities stay probabilities), not its shape.
+GATHER_FUNCTIONS = {"torch.gather", "torch.index_select", "torch.take_along_dim", "torch.masked_select"}
 RANDOM_TENSORS = {"torch.randn", "torch.rand"}
 TENSOR_PASS_THROUGH = {
     "view", "reshape", "flatten", "squeeze", "squeeze_", "unsqueeze", "contiguous", "float", "double", "half",
@@ -160,6 +162,8 @@ class TorchFrontend(Frontend):
             return log_of(args.get(0, "input"), node, interp, self.local)
         if name in CLIP_FUNCTIONS:
             return clipped(args)
+        if name in GATHER_FUNCTIONS:
+            return gathered(args.get(0, "input"))
         if name in RANK_3_FUNCTIONS:
             return Tensor(torch_head(), rank=3)
         if name in RANDOM_TENSORS:
@@ -431,6 +435,8 @@ class TorchFrontend(Frontend):
             return tensor
         if name in ("log", "log_"):
             return log_of(tensor, node, interp, self.local)
+        if "torch." + name in GATHER_FUNCTIONS:
+            return gathered(tensor)
         if name in CLIP_METHODS:
             return clipped(Args(pos=[tensor]))
         return None
@@ -605,6 +611,14 @@ def log_of(tensor, node, interp, local: list):
     if act == SOFTMAX:
         return Tensor(tensor.head.with_activation(LOG_SOFTMAX, interp.site(node), tensor.head.axis))
     return Tensor(Head(OTHER if act == SIGMOID else UNKNOWN, tensor.head.units, framework=tensor.head.framework))
+
+
+def gathered(tensor):
+    """gather / index_select / take_along_dim of a tensor: its entries, so its activation; units and rank unknown."""
+    if not isinstance(tensor, Tensor):
+        return None
+    head = replace(tensor.head, units=None, units_site=None)
+    return Tensor(head, tensor.bounded)
 
 
 def vector(length) -> Obj:
