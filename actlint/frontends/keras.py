@@ -215,6 +215,8 @@ class KerasFrontend(Frontend):
     # -- models at work --------------------------------------------------------
 
     def call_value(self, callee, args, node, interp):
+        if isinstance(callee, Instance) and _is_keras_layer_class(callee.cls):
+            return self.custom_layer(callee, args, interp)
         if isinstance(callee, Layer):
             return Tensor(self.apply(callee, _input_head(args.get(0, "inputs")), interp))
         if isinstance(callee, ModelVal):
@@ -222,7 +224,15 @@ class KerasFrontend(Frontend):
             return Tensor(heads[0]) if len(heads) == 1 else None
         return NOT_HANDLED
 
+    def custom_layer(self, instance, args, interp):
+        """A keras.layers.Layer subclass called on a tensor: what its call() returns."""
+        call = instance.cls.method("call")
+        return interp.call_function(call, args, instance) if call is not None else None
+
     def apply(self, layer, head: Head, interp) -> Head:
+        if isinstance(layer, Instance) and _is_keras_layer_class(layer.cls):
+            result = self.custom_layer(layer, Args(pos=[Tensor(head)]), interp)
+            return result.head if isinstance(result, Tensor) else Head()
         if isinstance(layer, (ModelVal, Instance)):
             heads = self.heads_of(layer, interp)
             return heads[-1] if len(heads) == 1 else Head()
@@ -386,6 +396,16 @@ def _axis(args: Args):
 
 def _as_tuple(value):
     return value.items if isinstance(value, Seq) else (value,)
+
+
+def _is_keras_layer_class(cls: Class) -> bool:
+    """A subclass of keras.layers.Layer (not of Model, whose instances are models)."""
+    for base in cls.bases:
+        if isinstance(base, Ref) and keras_name(base.name) == "Layer":
+            return True
+        if isinstance(base, Class) and _is_keras_layer_class(base):
+            return True
+    return False
 
 
 def _is_keras_model_class(cls: Class) -> bool:
