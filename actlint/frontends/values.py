@@ -32,6 +32,7 @@ class Seq:
     """A tuple or list of values."""
 
     items: tuple
+    in_loop: bool = field(default=False, compare=False)  # grown in a loop body, which ran once here: length unknown
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class Mapping:
     """A dict with constant string keys."""
 
     items: tuple  # ((key, value), ...)
+    namespace: bool = False  # a SimpleNamespace: its keys are read as attributes
 
     def get(self, key):
         return dict(self.items).get(key)
