@@ -38,6 +38,11 @@ PASS_THROUGH_LAYERS = {
     "Dropout", "Flatten", "Reshape", "GaussianNoise", "GaussianDropout", "ActivityRegularization",
     "AlphaDropout", "SpatialDropout1D", "SpatialDropout2D",
 }
+GLOBAL_POOLS = {
+    "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D", "GlobalAvgPool1D",
+    "GlobalAvgPool2D", "GlobalAvgPool3D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D",
+    "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPool3D",
+}
 LOSS_NAMES = {
     "categorical_crossentropy": "keras.categorical_crossentropy",
     "binary_crossentropy": "keras.binary_crossentropy",
@@ -150,6 +155,9 @@ class KerasFrontend(Frontend):
             return Layer("activation", Head(OTHER, None, site, name=name), site)
         if last in PASS_THROUGH_LAYERS:
             return Layer("identity", site=site)
+        if last in GLOBAL_POOLS:  # (batch, channels): the channels a 1x1 convolution made stay the units
+            keeps_axes = args.given(None, "keepdims") and args.get(None, "keepdims") != Const(False)
+            return Layer("other" if keeps_axes else "global_pool", site=site, inner=last)
         if last == "TimeDistributed" and isinstance(args.get(0, "layer"), Layer):
             return args.get(0, "layer")
         if last == "Lambda":
@@ -246,6 +254,8 @@ class KerasFrontend(Frontend):
                         name=layer.head.name or head.name)
         if layer.kind == "identity":
             return head
+        if layer.kind == "global_pool":  # a max of probabilities is no distribution; an average is
+            return head if head.activation != SOFTMAX or "Average" in layer.inner else Head(UNKNOWN, head.units)
         if layer.kind == "lambda" and isinstance(layer.inner, Function):
             result = interp.call_function(layer.inner, Args(pos=[Tensor(head)]), None)
             return result.head if isinstance(result, Tensor) else Head()

@@ -61,6 +61,9 @@ class Tensor:
     # Clipped away from 0 (clamp, clip_by_value): log() of it stays finite, so it is not ACT501.
     bounded: bool = False
     rank: Optional[int] = None  # number of dimensions, where the code fixes it (torch's implicit softmax dim)
+    # A convolution's feature map: its units are channels beside spatial axes, so flattening it
+    # does not give them; global pooling (to 1) leaves the channels alone.
+    spatial: bool = False
 
 
 @dataclass(frozen=True)
