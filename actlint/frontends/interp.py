@@ -418,10 +418,15 @@ class Interpreter:
             owner = self.eval(target.value, frame)
             if isinstance(owner, Instance):
                 owner.attrs[target.attr.value] = value
+            elif isinstance(owner, Mapping):  # cfg.num_classes = 7 on a SimpleNamespace
+                self.assign(target.value, _with_key(owner, target.attr.value, value), frame)
             else:  # a library object (`model.fc = nn.Linear(...)`): its frontend returns the updated value
                 updated = self._ask("set_attribute", owner, target.attr.value, value)
                 if updated is not None:
                     self.assign(target.value, updated, frame)
+        elif isinstance(target, cst.Subscript) and isinstance(self.eval(target.value, frame), Mapping):
+            owner, key = self.eval(target.value, frame), self._key(target)
+            self.assign(target.value, _with_key(owner, key, value) if key is not None else None, frame)
         elif isinstance(target, cst.Subscript):  # `model.classifier[6] = nn.Linear(...)`, like an attribute
             owner = self.eval(target.value, frame)
             updated = self._ask("set_item", owner, value) if owner is not None else None
@@ -607,6 +612,8 @@ class Interpreter:
             receiver = self.eval(func.value, frame)
             if isinstance(receiver, Seq) and func.attr.value in ("append", "extend"):
                 return self._grow_list(receiver, func, args, frame)
+            if isinstance(receiver, Mapping) and func.attr.value in ("get", "update", "setdefault", "pop"):
+                return self._mapping_method(receiver, func, args, frame)
             if isinstance(receiver, Seq) and func.attr.value in _SHRINKING:
                 self.assign(func.value, None, frame)  # its length is no longer known
                 return None
@@ -619,6 +626,20 @@ class Interpreter:
         else:
             callee = self.eval(func, frame)
         return self.call(callee, args, node)
+
+    def _key(self, target: cst.Subscript):
+        index = target.slice[0].slice if len(target.slice) == 1 else None
+        key = self.eval(index.value) if isinstance(index, cst.Index) else None
+        return key.value if isinstance(key, Const) and isinstance(key.value, str) else None
+
+    def _mapping_method(self, mapping, func: cst.Attribute, args: Args, frame):
+        """`config.get("num_classes", 10)` on a literal dict; update/setdefault/pop leave it unknown."""
+        key = args.get(0)
+        if func.attr.value == "get" and isinstance(key, Const) and isinstance(key.value, str):
+            known = dict(mapping.items)
+            return known[key.value] if key.value in known else args.get(1, default=Const(None))
+        self.assign(func.value, None, frame)
+        return None
 
     def _grow_list(self, items: Seq, func: cst.Attribute, args: Args, frame):
         """`layers.append(x)` on a list literal: the name now holds the longer list (aliases are not followed)."""
@@ -741,6 +762,11 @@ class Interpreter:
             if result is not NOT_HANDLED:
                 return result
         return None
+
+
+def _with_key(mapping, key: str, value):
+    items = tuple((k, v) for k, v in mapping.items if k != key) + ((key, value),)
+    return Mapping(items, mapping.namespace)
 
 
 _SHRINKING = frozenset(("insert", "pop", "remove", "clear"))
