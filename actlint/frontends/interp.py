@@ -177,6 +177,7 @@ class Interpreter:
         self.instances: dict = {}  # ClassDef node -> [Instance]
         self.stack: list[Frame] = []
         self.state: dict = {}  # per-frontend records
+        self.loops = 0  # loop bodies being run (once, though they may run many times)
         self.grad_off = 0  # inside `with torch.no_grad():` or a @torch.no_grad() function: no loss trains here
         self.fork_path: list = []  # (condition text, truth) of the fork being run, for messages and consistency
         self.forks_left = MAX_FORKS
@@ -281,10 +282,12 @@ class Interpreter:
         elif isinstance(small, cst.AugAssign):
             value = self.eval(small.value, frame)
             current = self.eval(small.target, frame) if isinstance(small.operator, cst.AddAssign) else None
-            grown = Seq(current.items + value.items) if isinstance(current, Seq) and isinstance(value, Seq) else None
+            grown = Seq(current.items + value.items, self.loops > 0) if isinstance(current, Seq) and isinstance(value, Seq) else None
             self.assign(small.target, grown, frame)  # `layers += [...]`; counters become unknown
         elif isinstance(small, cst.Expr):
             self.eval(small.value, frame)
+        elif isinstance(small, cst.Del) and isinstance(small.target, cst.Subscript):
+            self.assign(small.target.value, None, frame)  # `del classes[0]`
         elif isinstance(small, cst.Return):
             value = self.eval(small.value, frame) if small.value is not None else Const(None)
             frame.returns.append(value)
@@ -433,7 +436,11 @@ class Interpreter:
             self.assign(stmt.target, self.element_of(iterable), frame)
         else:
             self.eval(stmt.test, frame)
-        self.exec_block(_body(stmt.body), frame)
+        self.loops += 1
+        try:
+            self.exec_block(_body(stmt.body), frame)
+        finally:
+            self.loops -= 1
         frame.exited = False  # the body may run zero times
         if stmt.orelse is not None:
             self.exec_block(_body(stmt.orelse.body), frame)
@@ -460,10 +467,15 @@ class Interpreter:
             owner = self.eval(target.value, frame)
             if isinstance(owner, Instance):
                 owner.attrs[target.attr.value] = value
+            elif isinstance(owner, Mapping):  # cfg.num_classes = 7 on a SimpleNamespace
+                self.assign(target.value, _with_key(owner, target.attr.value, value), frame)
             else:  # a library object (`model.fc = nn.Linear(...)`): its frontend returns the updated value
                 updated = self._ask("set_attribute", owner, target.attr.value, value)
                 if updated is not None:
                     self.assign(target.value, updated, frame)
+        elif isinstance(target, cst.Subscript) and isinstance(self.eval(target.value, frame), Mapping):
+            owner, key = self.eval(target.value, frame), self._key(target)
+            self.assign(target.value, _with_key(owner, key, value) if key is not None else None, frame)
         elif isinstance(target, cst.Subscript):  # `model.classifier[6] = nn.Linear(...)`, like an attribute
             owner = self.eval(target.value, frame)
             updated = self._ask("set_item", owner, value) if owner is not None else None
@@ -584,6 +596,8 @@ class Interpreter:
             return owner.method(name) or owner.attrs.get(name)
         if isinstance(owner, ModuleVal):
             return owner.attribute(name)
+        if isinstance(owner, Mapping) and owner.namespace:
+            return owner.get(name)
         return self._ask("attribute", owner, name, node)
 
     def eval_BinaryOperation(self, node: cst.BinaryOperation, frame):
@@ -649,6 +663,11 @@ class Interpreter:
                 return self.call(receiver, args, node)
             if isinstance(receiver, Seq) and func.attr.value in ("append", "extend"):
                 return self._grow_list(receiver, func, args, frame)
+            if isinstance(receiver, Mapping) and func.attr.value in ("get", "update", "setdefault", "pop"):
+                return self._mapping_method(receiver, func, args, frame)
+            if isinstance(receiver, Seq) and func.attr.value in _SHRINKING:
+                self.assign(func.value, None, frame)  # its length is no longer known
+                return None
             if not isinstance(receiver, (Ref, Instance, Class, ModuleVal)):
                 return self._ask("method", receiver, func.attr.value, args, node)
             if isinstance(receiver, (Class, ModuleVal)):
@@ -659,13 +678,27 @@ class Interpreter:
             callee = self.eval(func, frame)
         return self.call(callee, args, node)
 
+    def _key(self, target: cst.Subscript):
+        index = target.slice[0].slice if len(target.slice) == 1 else None
+        key = self.eval(index.value) if isinstance(index, cst.Index) else None
+        return key.value if isinstance(key, Const) and isinstance(key.value, str) else None
+
+    def _mapping_method(self, mapping, func: cst.Attribute, args: Args, frame):
+        """`config.get("num_classes", 10)` on a literal dict; update/setdefault/pop leave it unknown."""
+        key = args.get(0)
+        if func.attr.value == "get" and isinstance(key, Const) and isinstance(key.value, str):
+            known = dict(mapping.items)
+            return known[key.value] if key.value in known else args.get(1, default=Const(None))
+        self.assign(func.value, None, frame)
+        return None
+
     def _grow_list(self, items: Seq, func: cst.Attribute, args: Args, frame):
         """`layers.append(x)` on a list literal: the name now holds the longer list (aliases are not followed)."""
         added = args.get(0)
         if func.attr.value == "append":
-            grown = Seq(items.items + (added,))
+            grown = Seq(items.items + (added,), self.loops > 0)
         else:
-            grown = Seq(items.items + added.items) if isinstance(added, Seq) else None
+            grown = Seq(items.items + added.items, self.loops > 0) if isinstance(added, Seq) else None
         self.assign(func.value, grown, frame)
         return Const(None)
 
@@ -709,7 +742,8 @@ class Interpreter:
         if isinstance(callee, _MissingMethod):
             return self._ask("method", callee.receiver, callee.name, args, node)
         if isinstance(callee, Ref):
-            return self._ask("call_ref", callee.name, args, node)
+            known = _python_builtin(callee.name, args)
+            return known if known is not None else self._ask("call_ref", callee.name, args, node)
         if isinstance(callee, Instance):
             forward = callee.cls.method("__call__")
             if forward is not None:
@@ -779,6 +813,27 @@ class Interpreter:
             if result is not NOT_HANDLED:
                 return result
         return None
+
+
+def _with_key(mapping, key: str, value):
+    items = tuple((k, v) for k, v in mapping.items if k != key) + ((key, value),)
+    return Mapping(items, mapping.namespace)
+
+
+_SHRINKING = frozenset(("insert", "pop", "remove", "clear"))
+
+
+def _python_builtin(name: str, args: Args):
+    """What a few Python builtins give on resolved values: `len(CLASSES)` of a literal list or dict,
+    `dict(num_classes=5)`, `SimpleNamespace(num_classes=5)` (read by attribute). Else None."""
+    if args.starred:
+        return None
+    sized = args.pos[0] if len(args.pos) == 1 and not args.kw else None
+    if name == "builtins.len" and isinstance(sized, (Seq, Mapping)) and not getattr(sized, "in_loop", False):
+        return Const(len(sized.items))
+    if name in ("builtins.dict", "types.SimpleNamespace", "argparse.Namespace") and not args.pos:
+        return Mapping(tuple(args.kw.items()), namespace=not name.endswith("dict"))
+    return None
 
 
 @dataclass(frozen=True)

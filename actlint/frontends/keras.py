@@ -36,6 +36,11 @@ PASS_THROUGH_LAYERS = {
     "Dropout", "Flatten", "Reshape", "GaussianNoise", "GaussianDropout", "ActivityRegularization",
     "AlphaDropout", "SpatialDropout1D", "SpatialDropout2D",
 }
+GLOBAL_POOLS = {
+    "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D", "GlobalAvgPool1D",
+    "GlobalAvgPool2D", "GlobalAvgPool3D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D",
+    "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPool3D",
+}
 LOSS_NAMES = {
     "categorical_crossentropy": "keras.categorical_crossentropy",
     "binary_crossentropy": "keras.binary_crossentropy",
@@ -75,6 +80,7 @@ class Compiled:
 class Fitted:
     model_id: int
     target: object  # Target or None
+    per_output: object = None  # y given per output: a Seq (by position) or a Mapping (by output name)
 
 
 HF_TF_HEADS = ("ForSequenceClassification", "ForImageClassification", "ForTokenClassification", "ForMultipleChoice")
@@ -159,6 +165,9 @@ class KerasFrontend(Frontend):
             return Layer("activation", Head(OTHER, None, site, name=name), site)
         if last in PASS_THROUGH_LAYERS:
             return Layer("identity", site=site)
+        if last in GLOBAL_POOLS:  # (batch, channels): the channels a 1x1 convolution made stay the units
+            keeps_axes = args.given(None, "keepdims") and args.get(None, "keepdims") != Const(False)
+            return Layer("other" if keeps_axes else "global_pool", site=site, inner=last)
         if last == "TimeDistributed" and isinstance(args.get(0, "layer"), Layer):
             return args.get(0, "layer")
         if last == "Lambda":
@@ -224,6 +233,8 @@ class KerasFrontend(Frontend):
     # -- models at work --------------------------------------------------------
 
     def call_value(self, callee, args, node, interp):
+        if isinstance(callee, Instance) and _is_keras_layer_class(callee.cls):
+            return self.custom_layer(callee, args, interp)
         if isinstance(callee, Layer):
             return Tensor(self.apply(callee, _input_head(args.get(0, "inputs")), interp))
         if isinstance(callee, ModelVal):
@@ -231,7 +242,15 @@ class KerasFrontend(Frontend):
             return Tensor(heads[0]) if len(heads) == 1 else None
         return NOT_HANDLED
 
+    def custom_layer(self, instance, args, interp):
+        """A keras.layers.Layer subclass called on a tensor: what its call() returns."""
+        call = instance.cls.method("call")
+        return interp.call_function(call, args, instance) if call is not None else None
+
     def apply(self, layer, head: Head, interp) -> Head:
+        if isinstance(layer, Instance) and _is_keras_layer_class(layer.cls):
+            result = self.custom_layer(layer, Args(pos=[Tensor(head)]), interp)
+            return result.head if isinstance(result, Tensor) else Head()
         if isinstance(layer, (ModelVal, Instance)):
             heads = self.heads_of(layer, interp)
             return heads[-1] if len(heads) == 1 else Head()
@@ -245,6 +264,8 @@ class KerasFrontend(Frontend):
                         name=layer.head.name or head.name)
         if layer.kind == "identity":
             return head
+        if layer.kind == "global_pool":  # a max of probabilities is no distribution; an average is
+            return head if head.activation != SOFTMAX or "Average" in layer.inner else Head(UNKNOWN, head.units)
         if layer.kind == "lambda" and isinstance(layer.inner, Function):
             result = interp.call_function(layer.inner, Args(pos=[Tensor(head)]), None)
             return result.head if isinstance(result, Tensor) else Head()
@@ -285,7 +306,8 @@ class KerasFrontend(Frontend):
                                           interp.conditions))
             return Const(None)
         if name in FIT_METHODS:
-            self.fitted.append(Fitted(model.id, _fit_target(args)))
+            y = args.get(1, "y")
+            self.fitted.append(Fitted(model.id, _fit_target(args), y if isinstance(y, (Seq, Mapping)) else None))
             return None
         return None
 
@@ -320,10 +342,11 @@ class KerasFrontend(Frontend):
     def bindings(self, interp) -> list[Binding]:
         out = [Binding(head) for head in self.heads]
         for compiled in self.compiled:
-            targets = [f.target for f in self.fitted if f.model_id == compiled.model_id] or [None]
+            fits = [f for f in self.fitted if f.model_id == compiled.model_id] or [Fitted(compiled.model_id, None)]
             for head, loss in _pair_losses(compiled, interp):
+                targets = [_output_target(compiled.heads, head, fit) for fit in fits]
                 for target in dict.fromkeys(targets):
-                    out.append(Binding(head, loss, target if len(compiled.heads) == 1 else None, compiled.path))
+                    out.append(Binding(head, loss, target, compiled.path))
         return out
 
 
@@ -359,6 +382,21 @@ def _pair_losses(compiled: Compiled, interp):
             yield head, loss
 
 
+def _output_target(heads: tuple, head: Head, fit: Fitted):
+    """The targets one output is trained on: all of y for a single output; for several, y's item
+    at the output's position (a list) or under its name (a dict)."""
+    if len(heads) == 1:
+        return fit.target
+    y = fit.per_output
+    if isinstance(y, Seq) and len(y.items) == len(heads):
+        value = y.items[heads.index(head)]
+    elif isinstance(y, Mapping) and head.name is not None:
+        value = y.get(head.name)
+    else:
+        return None
+    return value.target if isinstance(value, TargetVal) else None
+
+
 def _fit_target(args: Args):
     y = args.get(1, "y")
     if isinstance(y, TargetVal):
@@ -379,6 +417,16 @@ def _axis(args: Args):
 
 def _as_tuple(value):
     return value.items if isinstance(value, Seq) else (value,)
+
+
+def _is_keras_layer_class(cls: Class) -> bool:
+    """A subclass of keras.layers.Layer (not of Model, whose instances are models)."""
+    for base in cls.bases:
+        if isinstance(base, Ref) and keras_name(base.name) == "Layer":
+            return True
+        if isinstance(base, Class) and _is_keras_layer_class(base):
+            return True
+    return False
 
 
 def _is_keras_model_class(cls: Class) -> bool:

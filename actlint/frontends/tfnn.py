@@ -14,10 +14,10 @@ import libcst as cst
 from actlint.facts import (
     INDEX, LINEAR, LOG_SOFTMAX, ONE_HOT, OTHER, SOFTMAX, UNKNOWN, Binding, Head, Loss, Normalization, Target,
 )
-from actlint.frontends.data import const_int
+from actlint.frontends.data import const_int, random_labels
 from actlint.frontends.interp import NOT_HANDLED, Frontend
 from actlint.frontends.keras import LOSS_CLASSES, LOSS_NAMES, activation_function
-from actlint.frontends.torch import clipped, is_batched, log_of, tensor_binop
+from actlint.frontends.torch import clipped, gathered, is_batched, log_of, tensor_binop
 from actlint.frontends.values import Const, Instance, LossVal, ModelVal, Obj, Ref, Seq, TargetVal, Tensor, new_id
 
 TF = "tf"
@@ -48,6 +48,7 @@ DENSE_FUNCTIONS = {  # name -> (units keyword, activation keyword, activation wh
     "tf.contrib.layers.fully_connected": ("num_outputs", "activation_fn", OTHER),
     "tf.contrib.slim.fully_connected": ("num_outputs", "activation_fn", OTHER),
 }
+GATHER_FUNCTIONS = {"tf.gather", "tf.gather_nd", "tf.boolean_mask", "keras.ops.take", "keras.ops.take_along_axis"}
 # What hands a placeholder (or labels) through with their encoding; tf.argmax turns one-hot into ids.
 PLACEHOLDER_PASS_THROUGH = {"tf.squeeze", "tf.cast", "tf.reshape", "tf.to_int32", "tf.to_int64", "tf.to_float",
                             "tf.identity", "tf.stop_gradient"}
@@ -72,6 +73,8 @@ class TfNNFrontend(Frontend):
             return NOT_HANDLED  # the activation itself is the Keras frontend's
         if name in LOG_FUNCTIONS:
             return log_of(args.get(0, "x"), node, interp, self.local)
+        if name in GATHER_FUNCTIONS:
+            return gathered(args.get(0, "params") or args.get(0, "tensor"))
         if name in CLIP_FUNCTIONS:
             return clipped(args)
         if name.startswith("tf.losses.") and name.rsplit(".", 1)[-1] in LOSS_CLASSES:
@@ -116,6 +119,10 @@ class TfNNFrontend(Frontend):
     def graph_call(self, name, args, node, interp):
         if name == "tf.placeholder":
             return self.placeholder(args, node, interp)
+        if name in ("tf.random.uniform", "tf.random_uniform") and _int_dtype(args.get(3, "dtype")):
+            if const_int(args.get(1, "minval")) in (0, None) and args.given(2, "maxval"):
+                return random_labels(args.get(2, "maxval"), args.get(0, "shape"), interp, node, "tf.random.uniform")
+            return None
         if name in PLACEHOLDER_PASS_THROUGH and _is_placeholder(args.get(0)):
             return args.get(0)
         if name in ARGMAX_FUNCTIONS:
@@ -245,6 +252,10 @@ def linear(weights, node, interp) -> Tensor:
 
 def _is_keras_model(model) -> bool:
     return isinstance(model, ModelVal) and model.framework == "keras"
+
+
+def _int_dtype(dtype) -> bool:
+    return isinstance(dtype, Ref) and dtype.name in INT_DTYPES
 
 
 def _last(shape):
