@@ -48,6 +48,9 @@ class Head:
     axis: Optional[int] = None  # softmax axis when explicit
     framework: str = "keras"
     name: Optional[str] = None  # output name (Keras layer name), for per-output losses
+    # Resolved by an assumption (an unresolved training flag taken as "training"): a finding on it
+    # may be reported, but its fix is never safe.
+    assumed: bool = field(default=False, compare=False)
 
     def with_activation(self, activation: str, site: Optional[Site], axis: Optional[int] = None) -> "Head":
         return Head(activation, self.units, site, self.units_site, axis, self.framework, self.name)

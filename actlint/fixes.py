@@ -71,12 +71,21 @@ def attach(findings: list, bindings: list) -> list:
     out = []
     for finding in findings:
         fix = _guarded(fix_for, finding)
-        if fix is not None and any(id(e.site.node) in shared for e in fix.edits):
+        if fix is not None and (_rests_on_assumption(finding) or any(id(e.site.node) in shared for e in fix.edits)):
             fix = replace(fix, applicability=UNSAFE)
         if fix is not None:
             fix = _guarded(lambda _: replace(fix, edits=tuple(_narrowed(e) for e in fix.edits)), finding)
         out.append(replace(finding, fix=fix) if fix else finding)
     return out
+
+
+def _rests_on_assumption(finding) -> bool:
+    """A finding whose head or targets were resolved by an assumption (an unresolved training
+    flag, a class count inferred rather than read) gets no safe fix."""
+    binding = finding.binding
+    if binding is None:
+        return False
+    return binding.head.assumed or bool(binding.target is not None and getattr(binding.target, "assumed", False))
 
 
 def _guarded(compute, finding):

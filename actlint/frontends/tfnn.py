@@ -14,7 +14,7 @@ import libcst as cst
 from actlint.facts import INDEX, LINEAR, LOG_SOFTMAX, OTHER, SOFTMAX, UNKNOWN, Binding, Head, Loss, Target
 from actlint.frontends.data import const_int
 from actlint.frontends.interp import NOT_HANDLED, Frontend
-from actlint.frontends.keras import LOSS_CLASSES, LOSS_NAMES, activation_function
+from actlint.frontends.keras import LOSS_CLASSES, LOSS_NAMES, activation_function, run_call
 from actlint.frontends.torch import batch_axis_finding, clipped, is_batched, log_of, tensor_binop
 from actlint.frontends.values import Const, Instance, LossVal, ModelVal, Obj, Ref, Seq, TargetVal, Tensor, new_id
 
@@ -95,6 +95,10 @@ class TfNNFrontend(Frontend):
         if isinstance(callee, LossVal) and callee.loss.id.startswith("keras."):
             return self.bind(callee.loss, args.get(1, "y_pred"), args.get(0, "y_true"))
         if isinstance(callee, Instance) and _is_keras_model(callee.model):  # model(x) in a GradientTape loop
+            call = callee.cls.method("call")
+            result = run_call(call, args, callee, interp) if call is not None else None
+            if isinstance(result, Tensor):  # call() with the flags this call site passes
+                return result
             heads = callee.model.outputs or ()
             return Tensor(heads[0]) if len(heads) == 1 else None
         return NOT_HANDLED
