@@ -15,7 +15,7 @@ from actlint.facts import LINEAR, LOG_SOFTMAX, OTHER, SIGMOID, SOFTMAX, UNKNOWN,
 from actlint.frontends.data import const_int, const_str, hf_model_class, hf_num_labels
 from actlint.frontends.interp import NOT_HANDLED, Args, Frontend
 from actlint.frontends.values import (
-    Class, Const, Data, Function, Instance, Layer, LossVal, Mapping, ModelVal, Ref, Seq, TargetVal, Tensor,
+    Class, Const, Data, Function, Instance, Layer, LossVal, Mapping, ModelVal, Obj, Ref, Seq, TargetVal, Tensor,
     new_id,
 )
 
@@ -108,6 +108,8 @@ class KerasFrontend(Frontend):
 
     def call_ref(self, name, args, node, interp):
         act = activation_function(name)
+        if act == LINEAR:  # keras.activations.linear(x) is x
+            return args.get(0, "x")
         if act is not None:
             return self.activate(args.get(0, "x"), act, _axis(args), node, interp)
         if is_hf_tf_classifier(name):
@@ -142,6 +144,8 @@ class KerasFrontend(Frontend):
             return Layer("dense", Head(act, units, site, site, name=name), site)
         if last == "Activation":
             act = self.activation_value(args.get(0, "activation"), interp)
+            if act == LINEAR:  # Activation("linear") / Activation(None): an identity (a float32 cast)
+                return Layer("identity", site=site)
             return Layer("activation", Head(act, None, site, name=name), site)
         if last == "Softmax":
             return Layer("activation", Head(SOFTMAX, None, site, axis=const_int(args.get(0, "axis")), name=name), site)
@@ -176,7 +180,8 @@ class KerasFrontend(Frontend):
 
     def activate(self, tensor, act, axis, node, interp):
         if not isinstance(tensor, Tensor):
-            return Tensor(Head(act, None, interp.site(node), axis=axis)) if tensor is None else NOT_HANDLED
+            computed = tensor is None or (isinstance(tensor, Obj) and tensor.kind == "weights")  # softmax(W)
+            return Tensor(Head(act, None, interp.site(node), axis=axis)) if computed else NOT_HANDLED
         return Tensor(tensor.head.with_activation(act, interp.site(node), axis))
 
     def sequential(self, layers, node, interp) -> ModelVal:

@@ -121,7 +121,10 @@ class TfNNFrontend(Frontend):
         if name == "tf.get_variable":
             return Obj("weights", (("units", _last(args.get(1, "shape"))),), interp.site(node))
         if name in ("tf.matmul", "tf.nn.xw_plus_b"):
-            return linear(args.get(1, "b") or args.get(1, "weights"), node, interp)
+            weights = args.get(1, "b") or args.get(1, "weights")
+            if isinstance(weights, Tensor) and weights.head.activation != LINEAR:
+                return Tensor(Head(UNKNOWN, framework=TF))  # p @ softmax(w): a mixture, not logits
+            return linear(weights, node, interp)
         if name == "tf.nn.bias_add":
             value = args.get(0, "value")
             return value if isinstance(value, Tensor) else None
