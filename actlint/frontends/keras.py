@@ -6,7 +6,7 @@ since Keras models use them in functional and subclassed code alike.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import libcst as cst
 
@@ -34,8 +34,9 @@ UNIT_LAYERS = {  # layer -> positional index of its activation argument (None: k
     "Dense": 1, "Conv1D": None, "Conv2D": None, "Conv3D": None, "SeparableConv2D": None,
     "Conv2DTranspose": None, "DepthwiseConv2D": None, "SimpleRNN": 1, "LSTM": 1, "GRU": 1,
 }
+RESHAPE_LAYERS = {"Flatten", "Reshape", "Permute", "RepeatVector"}
 PASS_THROUGH_LAYERS = {
-    "Dropout", "Flatten", "Reshape", "GaussianNoise", "GaussianDropout", "ActivityRegularization",
+    "Dropout", "GaussianNoise", "GaussianDropout", "ActivityRegularization",
     "AlphaDropout", "SpatialDropout1D", "SpatialDropout2D",
 }
 LOSS_NAMES = {
@@ -153,6 +154,8 @@ class KerasFrontend(Frontend):
             return Layer("activation", Head(OTHER, None, site, name=name), site)
         if last in PASS_THROUGH_LAYERS:
             return Layer("identity", site=site)
+        if last in RESHAPE_LAYERS:
+            return Layer("reshape", site=site)
         if last == "TimeDistributed" and isinstance(args.get(0, "layer"), Layer):
             return args.get(0, "layer")
         if last == "Lambda":
@@ -182,7 +185,7 @@ class KerasFrontend(Frontend):
         if not isinstance(tensor, Tensor):
             computed = tensor is None or (isinstance(tensor, Obj) and tensor.kind == "weights")  # softmax(W)
             return Tensor(Head(act, None, interp.site(node), axis=axis)) if computed else NOT_HANDLED
-        return Tensor(tensor.head.with_activation(act, interp.site(node), axis))
+        return Tensor(_off_units(tensor.head, act, axis).with_activation(act, interp.site(node), axis))
 
     def sequential(self, layers, node, interp) -> ModelVal:
         items = layers.items if isinstance(layers, Seq) else ()
@@ -236,10 +239,13 @@ class KerasFrontend(Frontend):
             if layer.head.axis == 0 and layer.head.activation == SOFTMAX and head.units is not None:
                 # a layer's output (its units known): axis 0 is the batch
                 self.local.append(batch_axis_finding(SOFTMAX, head.units, layer.head.site, "axis", AXIS_LOSS))
+            head = _off_units(head, layer.head.activation, layer.head.axis)
             return Head(layer.head.activation, head.units, layer.head.site, head.units_site, layer.head.axis,
                         name=layer.head.name or head.name)
         if layer.kind == "identity":
             return head
+        if layer.kind == "reshape":  # Flatten()/Reshape(): the units may be merged with other axes
+            return replace(head, units=None, units_site=None)
         if layer.kind == "lambda" and isinstance(layer.inner, Function):
             result = interp.call_function(layer.inner, Args(pos=[Tensor(head)]), None)
             return result.head if isinstance(result, Tensor) else Head()
@@ -365,6 +371,14 @@ def _pair_losses(compiled: Compiled, interp):
         loss = keras_loss(value, compiled.loss_node, interp)
         if loss is not None:
             yield head, loss
+
+
+def _off_units(head: Head, act, axis) -> Head:
+    """A single unit's count does not carry through a softmax over an explicit axis other than the
+    last: Dense(1) per timestep then softmax(axis=1) normalizes over the timesteps."""
+    if act in (SOFTMAX, LOG_SOFTMAX) and head.units == 1 and axis not in (None, -1):
+        return replace(head, units=None, units_site=None)
+    return head
 
 
 def _fit_target(args: Args):

@@ -347,6 +347,8 @@ class TorchFrontend(Frontend):
             head = _without_units_off_axis(head, layer.head.activation, layer.head.axis, rank)
             return Tensor(torch_head(layer.head.activation, head.units, layer.head.site, head.units_site,
                                      layer.head.axis), rank=rank)
+        if layer.kind == "flatten" and rank != 2 and head.units is not None:  # the units merged with other axes
+            head = replace(head, units=None, units_site=None)
         if layer.kind in ("identity", "flatten"):
             return Tensor(head, rank=2 if layer.kind == "flatten" else rank)
         if layer.kind == "hf_classifier":  # a ModelOutput: .logits, ["logits"], .get("logits")
@@ -426,7 +428,10 @@ class TorchFrontend(Frontend):
         if name in TENSOR_ACTIVATIONS:
             return self.activate(tensor, TENSOR_ACTIVATIONS[name], args.get(0, "dim"), node, interp)
         if name in RESHAPE_METHODS:
-            return Tensor(tensor.head, tensor.bounded, reshaped_rank(name, tensor.rank, args))
+            head = tensor.head if keeps_units(name, tensor, args) else replace(tensor.head, units=None, units_site=None)
+            return Tensor(head, tensor.bounded, reshaped_rank(name, tensor.rank, args))
+        if name in ("permute", "transpose", "swapaxes", "movedim", "mT", "t"):  # the units may move off the last axis
+            return Tensor(replace(tensor.head, units=None, units_site=None), tensor.bounded, tensor.rank)
         if name in TENSOR_PASS_THROUGH:
             return tensor
         if name in ("log", "log_"):
@@ -635,10 +640,37 @@ def tensor_binop(left, right, node):
 
 
 def _without_units_off_axis(head: Head, act, axis, rank) -> Head:
-    """A softmax over another axis than the units (attention over steps) does not carry their count."""
-    if act in (SOFTMAX, LOG_SOFTMAX) and not on_units_axis(axis, rank):
+    """A softmax over another axis than the units (attention over steps) does not carry their count;
+    nor does one over an axis not known to be the units when there is one unit (`Linear(d, 1)` then
+    softmax(dim=1): scores over positions, unless the rank says dim 1 is the last axis)."""
+    if act not in (SOFTMAX, LOG_SOFTMAX):
+        return head
+    if not on_units_axis(axis, rank) or (head.units == 1 and not known_units_axis(axis, rank)):
         return replace(head, units=None, units_site=None)
     return head
+
+
+def known_units_axis(axis, rank) -> bool:
+    """The softmax axis is known to be the last one (where a linear layer puts its units)."""
+    if axis is None or axis == -1:
+        return True
+    return rank is not None and rank > 0 and axis % rank == rank - 1
+
+
+def keeps_units(name: str, tensor: Tensor, args: Args) -> bool:
+    """Whether a reshape keeps the units on the last axis: squeezing away a single unit, flattening
+    or viewing into a last axis other than the units loses them (merged or dropped)."""
+    units = tensor.head.units
+    if units is None:
+        return True
+    if name.startswith("squeeze"):
+        return units != 1
+    if name in ("view", "reshape"):
+        shape = args.pos[0] if len(args.pos) == 1 and isinstance(args.pos[0], Seq) else Seq(tuple(args.pos))
+        return bool(shape.items) and const_int(shape.items[-1]) == units
+    if name == "flatten":
+        return tensor.rank == 2
+    return True
 
 
 def on_units_axis(axis, rank) -> bool:
