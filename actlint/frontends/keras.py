@@ -6,6 +6,7 @@ since Keras models use them in functional and subclassed code alike.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, replace
 
 import libcst as cst
@@ -66,12 +67,14 @@ class Compiled:
     heads: tuple
     loss: object  # the evaluated loss argument
     loss_node: object = None
+    order: int = 0  # when it ran, among compiles and fits
 
 
 @dataclass(frozen=True)
 class Fitted:
     model_id: int
     target: object  # Target or None
+    order: int = 0
 
 
 HF_TF_HEADS = ("ForSequenceClassification", "ForImageClassification", "ForTokenClassification", "ForMultipleChoice")
@@ -104,6 +107,7 @@ class KerasFrontend(Frontend):
         self.compiled: list[Compiled] = []
         self.fitted: list[Fitted] = []
         self.heads: list[Head] = []  # every head a model had at some point
+        self.order = itertools.count()  # program order of compiles and fits
 
     # -- constructors --------------------------------------------------------
 
@@ -282,10 +286,11 @@ class KerasFrontend(Frontend):
             return self.add(receiver, args.get(0, "layer"), node, interp)
         if name == "compile":
             loss_node = args.node(1, "loss")
-            self.compiled.append(Compiled(model.id, self.heads_of(model, interp), args.get(1, "loss"), loss_node))
+            heads = self.heads_of(model, interp)
+            self.compiled.append(Compiled(model.id, heads, args.get(1, "loss"), loss_node, next(self.order)))
             return Const(None)
         if name in FIT_METHODS:
-            self.fitted.append(Fitted(model.id, _fit_target(args)))
+            self.fitted.append(Fitted(model.id, _fit_target(args), next(self.order)))
             return None
         return None
 
@@ -317,10 +322,17 @@ class KerasFrontend(Frontend):
 
     # -- facts out -------------------------------------------------------------
 
+    def _fits_of(self, compiled: Compiled) -> list:
+        """The fits that train with this compile's loss, in program order: those after it and before
+        the model's next compile (a model re-compiled and never fit again has none: no targets)."""
+        later = [c.order for c in self.compiled if c.model_id == compiled.model_id and c.order > compiled.order]
+        until = min(later, default=float("inf"))
+        return [f for f in self.fitted if f.model_id == compiled.model_id and compiled.order < f.order < until]
+
     def bindings(self, interp) -> list[Binding]:
         out = [Binding(head) for head in self.heads]
         for compiled in self.compiled:
-            targets = [f.target for f in self.fitted if f.model_id == compiled.model_id] or [None]
+            targets = [f.target for f in self._fits_of(compiled)] or [None]
             for head, loss in _pair_losses(compiled, interp):
                 for target in dict.fromkeys(targets):
                     out.append(Binding(head, loss, target if len(compiled.heads) == 1 else None))
