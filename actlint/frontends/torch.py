@@ -578,7 +578,7 @@ def log_of(tensor, node, interp, local: list):
     act = tensor.head.activation
     # Under no_grad (a Hungarian matcher's cost matrix, an evaluation metric) nothing is trained
     # on the value: it is no loss, and an inf there is the caller's business.
-    if act in (SOFTMAX, SIGMOID) and not tensor.bounded and not interp.grad_off:
+    if act in (SOFTMAX, SIGMOID) and not tensor.bounded and not interp.grad_off and not only_sampled(node, interp):
         local.append(Finding(
             "ACT501", interp.site(node),
             f"log of a {act} output is computed by hand: it underflows to log(0) = -inf for confident "
@@ -590,6 +590,87 @@ def log_of(tensor, node, interp, local: list):
     if act == SOFTMAX:
         return Tensor(tensor.head.with_activation(LOG_SOFTMAX, interp.site(node), tensor.head.axis))
     return Tensor(Head(OTHER if act == SIGMOID else UNKNOWN, tensor.head.units, framework=tensor.head.framework))
+
+
+# Calls that draw or pick from log-probabilities: no loss is computed on what they are given.
+SAMPLERS = {
+    "categorical", "stateless_categorical", "multinomial", "Categorical", "OneHotCategorical",
+    "RelaxedOneHotCategorical", "Multinomial", "gumbel_softmax", "argmax", "choice",
+}
+
+
+def only_sampled(node, interp) -> bool:
+    """Whether a log() result only feeds a sampler (`tf.random.categorical(tf.math.log(p), 1)`, or a
+    name assigned from it whose every use is a sampler's argument): an action drawn, not a loss."""
+    import libcst as cst
+
+    site = interp.site(node)
+    parents = _parents(site.module)
+    parent = parents.get(id(node))
+    if isinstance(parent, cst.Arg):
+        return _is_sampler(parents.get(id(parent)))
+    if not (isinstance(parent, cst.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0].target, cst.Name)):
+        return False
+    name, scope = parent.targets[0].target.value, _scope(parent, parents)
+    uses = [n for n in _names(scope, name) if n is not parent.targets[0].target]
+    return bool(uses) and all(
+        isinstance(parents.get(id(n)), cst.Arg) and _is_sampler(parents.get(id(parents.get(id(n))))) for n in uses)
+
+
+def _is_sampler(call) -> bool:
+    import libcst as cst
+
+    if not isinstance(call, cst.Call):
+        return False
+    func = call.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+    return name in SAMPLERS
+
+
+_PARENTS: dict = {}
+
+
+def _parents(module) -> dict:
+    """id(node) -> parent node, for one module (the last one asked for is kept)."""
+    if _PARENTS.get("module") is not module:
+        import libcst as cst
+
+        table = {}
+
+        class Walk(cst.CSTVisitor):
+            def on_visit(self, n):
+                for child in n.children:
+                    table[id(child)] = n
+                return True
+
+        module.visit(Walk())
+        _PARENTS.clear()
+        _PARENTS.update(module=module, table=table)
+    return _PARENTS["table"]
+
+
+def _scope(node, parents):
+    """The function (or module) a statement is in."""
+    import libcst as cst
+
+    while node is not None and not isinstance(node, (cst.FunctionDef, cst.Module)):
+        node = parents.get(id(node))
+    return node
+
+
+def _names(scope, name: str) -> list:
+    import libcst as cst
+
+    found = []
+
+    class Find(cst.CSTVisitor):
+        def visit_Name(self, n):
+            if n.value == name:
+                found.append(n)
+
+    if scope is not None:
+        scope.visit(Find())
+    return found
 
 
 def vector(length) -> Obj:
