@@ -80,12 +80,9 @@ def attach(findings: list, bindings: list) -> list:
 
 
 def _rests_on_assumption(finding) -> bool:
-    """A finding whose head or targets were resolved by an assumption (an unresolved training
-    flag, a class count inferred rather than read) gets no safe fix."""
-    binding = finding.binding
-    if binding is None:
-        return False
-    return binding.head.assumed or bool(binding.target is not None and getattr(binding.target, "assumed", False))
+    """A finding whose head was resolved by an assumption (an unresolved training flag taken as
+    "training") gets no safe fix."""
+    return finding.binding is not None and finding.binding.head.assumed
 
 
 def _guarded(compute, finding):
