@@ -114,8 +114,8 @@ DATA_WRAPPERS = {  # canonical name -> positional index of the dataset argument
 }
 
 
-def torch_head(activation=UNKNOWN, units=None, site=None, units_site=None, axis=None) -> Head:
-    return Head(activation, units, site, units_site, axis, TORCH)
+def torch_head(activation=UNKNOWN, units=None, site=None, units_site=None, axis=None, units_axis=-1) -> Head:
+    return Head(activation, units, site, units_site, axis, TORCH, units_axis=units_axis)
 
 
 def is_torch_module_class(cls) -> bool:
@@ -186,7 +186,8 @@ class TorchFrontend(Frontend):
         if last in UNIT_MODULES:
             index, keyword = UNIT_MODULES[last]
             units = const_int(args.get(index, keyword))
-            return Layer("dense", torch_head(LINEAR, units, site, site), site)
+            units_axis = 1 if last.startswith("Conv") else -1  # channels first
+            return Layer("dense", torch_head(LINEAR, units, site, site, units_axis=units_axis), site)
         if last in MODULE_ACTIVATIONS:
             return self.activation_module(last, args, node, interp)
         if last == "Flatten":
@@ -346,7 +347,7 @@ class TorchFrontend(Frontend):
             self.check_module_dim(layer, tensor)
             head = _without_units_off_axis(head, layer.head.activation, layer.head.axis, rank)
             return Tensor(torch_head(layer.head.activation, head.units, layer.head.site, head.units_site,
-                                     layer.head.axis), rank=rank)
+                                     layer.head.axis, head.units_axis), rank=rank)
         if layer.kind == "flatten" and rank != 2 and head.units is not None:  # the units merged with other axes
             head = replace(head, units=None, units_site=None)
         if layer.kind in ("identity", "flatten"):
@@ -429,6 +430,8 @@ class TorchFrontend(Frontend):
             return self.activate(tensor, TENSOR_ACTIVATIONS[name], args.get(0, "dim"), node, interp)
         if name in RESHAPE_METHODS:
             head = tensor.head if keeps_units(name, tensor, args) else replace(tensor.head, units=None, units_site=None)
+            if head.units_axis != -1 and not name.startswith("unsqueeze"):  # (B, C, 1, 1) squeezed or viewed to (B, C)
+                head = replace(head, units_axis=-1)
             return Tensor(head, tensor.bounded, reshaped_rank(name, tensor.rank, args))
         if name in ("permute", "transpose", "swapaxes", "movedim", "mT", "t"):  # the units may move off the last axis
             return Tensor(replace(tensor.head, units=None, units_site=None), tensor.bounded, tensor.rank)
@@ -721,21 +724,28 @@ def tensor_binop(left, right, node):
 
 
 def _without_units_off_axis(head: Head, act, axis, rank) -> Head:
-    """A softmax over another axis than the units (attention over steps) does not carry their count;
-    nor does one over an axis not known to be the units when there is one unit (`Linear(d, 1)` then
-    softmax(dim=1): scores over positions, unless the rank says dim 1 is the last axis)."""
+    """A softmax over another axis than the units (attention over steps, a conv's width) does not
+    carry their count; nor does one over an axis not known to be the units when there is one unit
+    (`Linear(d, 1)` then softmax(dim=1): scores over positions, unless the rank says dim 1 is the last)."""
     if act not in (SOFTMAX, LOG_SOFTMAX):
         return head
-    if not on_units_axis(axis, rank) or (head.units == 1 and not known_units_axis(axis, rank)):
+    on = on_units(axis, rank, head.units_axis)
+    if on is False or (on is None and head.units == 1):
         return replace(head, units=None, units_site=None)
     return head
 
 
-def known_units_axis(axis, rank) -> bool:
-    """The softmax axis is known to be the last one (where a linear layer puts its units)."""
-    if axis is None or axis == -1:
+def on_units(axis, rank, units_axis=-1):
+    """Whether a softmax over `axis` runs along the units: True, False, or None when the rank
+    leaves it open. Linear layers put their units last (units_axis -1), torch convolutions on axis 1
+    (channels first). An implicit axis (None) is ACT202's business: taken as the units."""
+    if axis is None or axis == units_axis:
         return True
-    return rank is not None and rank > 0 and axis % rank == rank - 1
+    if rank is not None and rank > 0:
+        return axis % rank == units_axis % rank
+    if units_axis == 1 and axis == -1:  # a conv output has 3 or more axes: the last is not the channels
+        return False
+    return None
 
 
 def keeps_units(name: str, tensor: Tensor, args: Args) -> bool:
@@ -752,15 +762,6 @@ def keeps_units(name: str, tensor: Tensor, args: Args) -> bool:
     if name == "flatten":
         return tensor.rank == 2
     return True
-
-
-def on_units_axis(axis, rank) -> bool:
-    """Whether a softmax over `axis` runs along the units a linear layer gave (the last axis).
-    Known not to only when the rank is known: dim=1 on a 3-D (batch, steps, 1) tensor is an
-    attention over the steps, not a softmax over one unit."""
-    if axis is None or rank is None or axis == -1:
-        return True
-    return axis % rank == rank - 1 if rank > 0 else True
 
 
 def _implicit(args: Args, index: int) -> bool:
