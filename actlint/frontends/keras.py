@@ -314,7 +314,7 @@ class KerasFrontend(Frontend):
         call = instance.cls.method("call")
         if call is None:
             return NOT_HANDLED
-        result = run_call(call, Args(), instance, interp)
+        result = run_call(call, Args(), instance, interp, in_fit=True)
         heads = tuple(t.head if isinstance(t, Tensor) else Head() for t in _as_tuple(result))
         instance.model = ModelVal(new_id(), outputs=heads, site=interp.site(node) if node else None)
         self.note(instance.model, interp)
@@ -339,16 +339,16 @@ class KerasFrontend(Frontend):
         return out
 
 
-def run_call(call: Function, args: Args, instance, interp):
-    """A subclassed model's call() on these arguments; the input defaults to an unknown tensor and
-    `training` to True, as in fit() (which passes training=True)."""
+def run_call(call: Function, args: Args, instance, interp, in_fit: bool = False):
+    """A subclassed model's call() on these arguments; the input defaults to an unknown tensor. In
+    fit() `training` is True (Keras passes it); a direct call that leaves it out gets the default."""
     pos, kw = list(args.pos), dict(args.kw)
     if not pos and "inputs" not in kw and "x" not in kw:
         pos = [Tensor(Head())]
     elif pos and pos[0] is None:
         pos[0] = Tensor(Head())
     params = [p.name.value for p in call.node.params.params]
-    if "training" in params[1:] and "training" not in kw and params.index("training") > len(pos):
+    if in_fit and "training" in params[1:] and "training" not in kw and params.index("training") > len(pos):
         kw["training"] = Const(True)
     return interp.call_function(call, Args(pos, kw, args.pos_nodes, args.kw_nodes, args.starred), instance)
 
