@@ -73,15 +73,20 @@ def without_classes(value):
 
 
 def is_mask(node) -> bool:
-    """A boolean index: a comparison, `~m`, `m1 & m2`, `m1 | m2`, `np.isin(...)` / `.isin(...)`."""
+    """A boolean index, or the indices one selects: a comparison, `~m`, `m1 & m2`, `m1 | m2`,
+    `np.isin(...)`, `np.where(y < 5)[0]`, `np.nonzero(m)`."""
     if isinstance(node, cst.Comparison):
         return True
     if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.BitInvert):
         return True
     if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.BitAnd, cst.BitOr)):
         return True
+    if isinstance(node, cst.Subscript):  # np.where(y < 5)[0]
+        return is_mask(node.value)
     if isinstance(node, cst.Call) and isinstance(node.func, (cst.Attribute, cst.Name)):
         name = node.func.attr.value if isinstance(node.func, cst.Attribute) else node.func.value
+        if name in ("where", "nonzero", "argwhere", "flatnonzero"):  # indices of the rows a test keeps
+            return bool(node.args) and is_mask(node.args[0].value) or name != "where"
         return name in ("isin", "in1d", "logical_and", "logical_or", "logical_not")
     return False
 

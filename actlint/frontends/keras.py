@@ -37,7 +37,7 @@ UNIT_LAYERS = {  # layer -> positional index of its activation argument (None: k
 }
 RESHAPE_LAYERS = {"Flatten", "Reshape", "Permute", "RepeatVector"}
 PASS_THROUGH_LAYERS = {
-    "Dropout", "GaussianNoise", "GaussianDropout", "ActivityRegularization",
+    "Identity", "Dropout", "GaussianNoise", "GaussianDropout", "ActivityRegularization",
     "AlphaDropout", "SpatialDropout1D", "SpatialDropout2D",
 }
 LOSS_NAMES = {
