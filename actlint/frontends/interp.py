@@ -350,7 +350,7 @@ class Interpreter:
         return True
 
     def exec_if(self, stmt: cst.If, frame: Frame) -> None:
-        cond = self.training_path(stmt.test, self.eval(stmt.test, frame), frame)
+        cond = self.training_path(stmt.test, self.eval(stmt.test, frame), frame, (stmt.body, stmt.orelse))
         orelse = stmt.orelse
         if isinstance(cond, Const):
             if cond.value:
@@ -380,16 +380,18 @@ class Interpreter:
         frame.env = saved
 
     @staticmethod
-    def training_path(test, cond, frame: Frame):
+    def training_path(test, cond, frame: Frame, branches):
         """An unresolved test of a training flag (`if not training:`, `self.training`, `mode ==
         "train"`) takes the branch that runs during training: the other one runs at inference,
-        where no loss is computed. A resolved flag (a caller passed it) is left as it is."""
+        where no loss is computed. A resolved flag (a caller passed it) is left as it is. When the
+        branch left out returns or applies an activation, what this frame returns is assumed."""
         if isinstance(cond, Const):
             return cond
         when_training = training_test(test)
         if when_training is None:
             return cond
-        frame.assumed = True
+        skipped = branches[1] if when_training else branches[0]
+        frame.assumed = frame.assumed or _shapes_output(skipped)
         return Const(when_training)
 
     def exec_loop(self, stmt, frame: Frame) -> None:
@@ -596,7 +598,7 @@ class Interpreter:
         return None
 
     def eval_IfExp(self, node: cst.IfExp, frame):
-        cond = self.training_path(node.test, self.eval(node.test, frame), frame)
+        cond = self.training_path(node.test, self.eval(node.test, frame), frame, (node.body, node.orelse))
         if isinstance(cond, Const):
             return self.eval(node.body if cond.value else node.orelse, frame)
         body, orelse = self.eval(node.body, frame), self.eval(node.orelse, frame)
@@ -838,6 +840,25 @@ def training_test(test):
             return None
         return equal if mode in TRAINING_MODES else not equal
     return None
+
+
+def _shapes_output(node) -> bool:
+    """Whether code holds a return or an activation call (softmax, sigmoid, an Activation layer)."""
+    if node is None:
+        return False
+    found = []
+
+    class Find(cst.CSTVisitor):
+        def visit_Return(self, _):
+            found.append(True)
+
+        def visit_Call(self, call):
+            name = (dotted(call.func) or "").rpartition(".")[2].lower()
+            if "softmax" in name or "sigmoid" in name or "activation" in name:
+                found.append(True)
+
+    node.visit(Find())
+    return bool(found)
 
 
 def _mode_name(node):
