@@ -156,8 +156,10 @@ for x, y in loader:
 """
     (assumed,) = results_of(tmp_path, forward.format(branch="if not self.training: x = F.softmax(x, dim=1)"))
     (resolved,) = results_of(tmp_path, forward.format(branch="pass"), "plain.py")
-    assert assumed.code == resolved.code == "ACT104"
+    (dropout,) = results_of(tmp_path, forward.format(branch="if self.training: x = F.dropout(x, 0.5)"), "drop.py")
+    assert assumed.code == resolved.code == dropout.code == "ACT104"
     assert assumed.fix["applicability"] == "unsafe" and resolved.fix["applicability"] == "safe"
+    assert dropout.fix["applicability"] == "safe"  # the branch left out changes no output
 
 
 def test_a_loss_string_held_in_a_variable_becomes_an_object_only_unsafely(tmp_path):
