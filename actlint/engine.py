@@ -206,11 +206,17 @@ class Session:
 
 
 def lint_source(path: str, data: bytes, session: Optional[Session] = None) -> FileReport:
-    """Lint one file's bytes. Never raises: failures become ACT0xx diagnostics."""
+    """Lint one file's bytes. Never raises: failures become ACT0xx diagnostics. A file the prefilter
+    keeps is parsed and analyzed with a fixed depth budget (actlint.depth), whatever the caller's depth."""
     report = FileReport(path)
     if not worth_parsing(data):
         return report
-    session = session or Session()
+    from actlint.depth import with_frames
+
+    return with_frames(_lint_parsed, path, data, session or Session(), report)
+
+
+def _lint_parsed(path: str, data: bytes, session: Session, report: FileReport) -> FileReport:
     try:
         module = session.parse(path, data, report)
         if module is not None:

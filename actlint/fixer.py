@@ -35,12 +35,15 @@ class Outcome:
 
 
 def fix_until_stable(lint: Callable, unsafe: bool) -> Outcome:
-    """Lint with `lint(overlay)` and fix, at most MAX_PASSES times, until nothing more is fixable."""
+    """Lint with `lint(overlay)` and fix, at most MAX_PASSES times, until nothing more is fixable.
+    The fixes are applied with a fixed depth budget (actlint.depth), as the files are analyzed."""
+    from actlint.depth import FIX_FRAMES, with_frames
+
     outcome = Outcome(None)
     for _ in range(MAX_PASSES):
         outcome.run = lint(outcome.after)
         chosen = [r for r in outcome.run.results if _wanted(r, unsafe, outcome.broken)]
-        if not chosen or not _apply(chosen, outcome):
+        if not chosen or not with_frames(_apply, chosen, outcome, frames=FIX_FRAMES):
             break
     else:
         outcome.run = lint(outcome.after)
@@ -73,13 +76,7 @@ def _apply(results: list, outcome: Outcome) -> bool:
     failed = set()
     for path, (module, replacements, imports, touching) in plans.items():
         current = outcome.after.get(path) or _read(path)
-        if not path.endswith(".ipynb") and current != module.bytes:  # never write text actlint altered
-            outcome.broken[path] = "the file was read with its IPython lines as comments; fix it by hand"
-            failed |= touching
-            continue
-        data = _rewritten(module, replacements, imports)
-        if not isinstance(data, str) and path.endswith(".ipynb"):
-            data = _notebook(current, data)
+        data = _fixed(path, current, module, replacements, imports)
         if isinstance(data, str):
             outcome.broken[path] = data
             failed |= touching
@@ -94,6 +91,21 @@ def _read(path: str) -> bytes:
     """The file's bytes as they are on disk (a notebook's JSON, not its concatenated cells)."""
     with open(path, "rb") as handle:
         return handle.read()
+
+
+def _fixed(path: str, current: bytes, module, replacements: dict, imports: set):
+    """The file's new bytes, or why there are none."""
+    from actlint.depth import overflowed
+
+    try:
+        if not path.endswith(".ipynb") and current != module.bytes:  # never write text actlint altered
+            return "the file was read with its IPython lines as comments; fix it by hand"
+        data = _rewritten(module, replacements, imports)
+    except Exception as error:  # the fixer has twice the analysis's frames: this should not happen
+        if not overflowed(error):
+            raise
+        return "the code is nested too deeply to rewrite; the file was left as it was"
+    return _notebook(current, data) if path.endswith(".ipynb") and not isinstance(data, str) else data
 
 
 def _notebook(current: bytes, source: bytes):

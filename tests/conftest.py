@@ -4,8 +4,9 @@ import os
 
 from hypothesis import settings
 
-# In CI the property tests replay the same examples every run: a landing is never decided by a
-# lucky draw. Locally they explore (`HYPOTHESIS_PROFILE=dev`, the default).
+# The property and fuzz tests replay the same examples on every run (derandomized): a landing is never
+# decided by a lucky draw, and each falsifying example found so far is pinned with @example.
+# `HYPOTHESIS_PROFILE=explore` draws new examples instead (the README's long fuzz command).
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
-settings.register_profile("dev", deadline=None)
-settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+settings.register_profile("explore", deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -17,14 +17,14 @@ from pathlib import Path
 
 import libcst as cst
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from actlint import fixes, notebooks
 from actlint.fixer import fix_until_stable
 from actlint.runner import lint_paths
 from support import BUGGY, run
-from test_fuzz import CONTENT, SOURCES, fuzz, mutated
+from test_fuzz import CONTENT, SOURCES, fuzz, mutated, nested
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -133,6 +133,8 @@ def test_a_second_fix_run_changes_nothing(fixed_tree):
 @fuzz
 @given(case=st.sampled_from([p for p in SOURCES if FIXTURES / "projects" not in p.parents])
        .flatmap(lambda p: st.tuples(st.just(p), mutated(CONTENT[p]))))
+# Issue 14: a 900-deep chain in a method body; the fixer's transformer overflowed under pytest's stack.
+@example(case=nested(FIXTURES / "torch" / "ACT101_softmax_in_training_loop.py", b"def forward(", "x = a" + ".b" * 900))
 def test_fixing_mutated_fixtures_is_safe_and_idempotent(case):
     source, data = case
     with tempfile.TemporaryDirectory() as folder:
