@@ -33,6 +33,7 @@ class Rule:
 class Contract:
     id: str
     display: str
+    framework: str  # "keras", "torch", "tf": whose API spells it
     family: str
     input: str
     targets: tuple
@@ -71,7 +72,6 @@ def contracts() -> dict[str, Contract]:
     }
 
 
-@lru_cache(maxsize=None)
-def activation_domains() -> dict[str, str]:
-    data = _toml("contracts.toml")
-    return dict(data["activations"])
+def contract(loss_id) -> Contract | None:
+    """The contract of a loss id, or None for an id the table lacks."""
+    return contracts().get(loss_id) if isinstance(loss_id, str) else None

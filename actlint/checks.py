@@ -12,7 +12,8 @@ from typing import Optional
 
 from actlint.catalogue import Contract, contracts
 from actlint.facts import (
-    BINARY, INDEX, LINEAR, LOG_SOFTMAX, MULTI_HOT, ONE_HOT, SIGMOID, SOFTMAX, UNKNOWN, Binding, Site,
+    BINARY, INDEX, LINEAR, LOG_SOFTMAX, MULTI_HOT, ONE_HOT, SIGMOID, SOFTMAX, UNKNOWN, Binding, LogOfProbability,
+    Normalization, Site,
 )
 
 
@@ -65,6 +66,10 @@ class Context:
         return self.contract.family if self.contract else None
 
     @property
+    def framework(self):
+        return self.contract.framework if self.contract else None
+
+    @property
     def loss_name(self):
         if self.contract is None:
             return "the loss"
@@ -82,21 +87,21 @@ class Context:
 
 def double_softmax(c: Context):
     if c.act == SOFTMAX and c.expected == "logits" and c.family in ("categorical", "sparse"):
-        fix = "drop the softmax and feed the logits" if c.loss.id.startswith(("torch", "tf.")) else \
+        fix = "drop the softmax and feed the logits" if c.framework in ("torch", "tf") else \
             "set from_logits=False, or drop the softmax"
         return "ACT101", f"softmax output is fed to {c.loss_name}, which expects logits and applies softmax again", fix
 
 
 def double_sigmoid(c: Context):
     if c.act == SIGMOID and c.expected == "logits" and c.family == "binary":
-        fix = "use BCELoss, or drop the sigmoid" if c.loss.id.startswith("torch") else \
+        fix = "use BCELoss, or drop the sigmoid" if c.framework == "torch" else \
             "set from_logits=False, or drop the sigmoid"
         return "ACT102", f"sigmoid output is fed to {c.loss_name}, which expects logits and applies sigmoid again", fix
 
 
 def logits_into_probability_loss(c: Context):
     if c.act == LINEAR and c.expected in ("probabilities", "distribution") and c.family in ("binary", "categorical", "sparse"):
-        fix = "use BCEWithLogitsLoss" if c.loss.id.startswith("torch") else "pass from_logits=True to the loss"
+        fix = "use BCEWithLogitsLoss" if c.framework == "torch" else "pass from_logits=True to the loss"
         return "ACT103", f"raw logits (no output activation) are fed to {c.loss_name}, which expects probabilities", fix
 
 
@@ -252,12 +257,74 @@ def _facts(c: Context) -> tuple:
     return tuple(facts.items())
 
 
-def batch_axis_finding(act, units, site, axis_name, loss_id) -> Finding:
-    """ACT202 for a softmax whose axis is known to be the batch: a local finding, no loss needed."""
+# -- one call alone: no loss needed --------------------------------------------------------
+
+
+def softmax_over_batch(n: Normalization) -> Optional[Finding]:
+    """ACT202: a softmax whose axis is the batch: written as 0 on a layer's output, or left for the
+    framework to pick (an error where the rank makes it pick 0, a warning where the rank is unknown).
+    Only softmax and log_softmax normalize over an axis: `F.leaky_relu(x, 0)` passes a slope."""
+    if n.activation not in (SOFTMAX, LOG_SOFTMAX):
+        return None
+    facts = (("activation", n.activation), ("axis", None if n.implicit else 0), ("units", n.units),
+             ("framework", n.framework))
+    if n.implicit:
+        if n.implied_axis == 0:
+            message = (f"{n.spelling} without {n.keyword} on a {n.rank}-D tensor: {n.framework} picks "
+                       f"{n.keyword} 0, so it normalizes across the batch")
+        else:  # torch's rule, the one framework that picks the axis: 0 for 0-, 1- and 3-D inputs, else 1
+            message = (f"{n.spelling} without {n.keyword}: {n.framework} picks the axis from the input's rank "
+                       f"({n.keyword} 0, the batch, for 1-D and 3-D inputs) and warns")
+        return Finding("ACT202", n.site, message, f"pass the class axis explicitly: {n.keyword}=-1", facts=facts,
+                       severity=None if n.implied_axis == 0 else "warning")
+    if n.axis == 0 and n.batched:
+        return Finding(
+            "ACT202", n.site,
+            f"{n.activation} over {n.keyword}=0 normalizes across the batch: each sample's class scores no longer "
+            "sum to 1 and depend on the other samples",
+            f"use {n.keyword}=-1, the class axis", facts=facts,
+        )
+    return None
+
+
+def log_of_probability(log: LogOfProbability) -> Optional[Finding]:
+    """ACT501: log() of a softmax or sigmoid output that nothing keeps from log(0), on a trained value."""
+    if log.activation not in (SOFTMAX, SIGMOID) or log.clipped or not log.trained:
+        return None
     return Finding(
-        "ACT202", site,
-        f"{act} over {axis_name}=0 normalizes across the batch: each sample's class scores no longer sum to 1 "
-        "and depend on the other samples",
-        f"use {axis_name}=-1, the class axis",
-        facts=(("activation", act), ("axis", 0), ("units", units), ("loss", loss_id)),
+        "ACT501", log.site,
+        f"log of a {log.activation} output is computed by hand: it underflows to log(0) = -inf for confident "
+        "predictions, and the loss becomes inf or NaN",
+        "use log_softmax (or a with-logits loss) on the logits" if log.activation == SOFTMAX
+        else "use logsigmoid (or a with-logits loss) on the logits",
+        facts=(("activation", log.activation), ("units", log.units)),
     )
+
+
+LOCAL_RULES = {Normalization: softmax_over_batch, LogOfProbability: log_of_probability}
+
+
+def check_local(facts: list) -> list[Finding]:
+    """The findings of one-call facts, once per call site (a forward runs more than once): the first
+    there, except that an error replaces a warning."""
+    findings: dict = {}
+    for fact in facts:
+        finding = LOCAL_RULES[type(fact)](fact)
+        if finding is None:
+            continue
+        key = (finding.code, id(finding.site.node))
+        seen = findings.get(key)
+        if seen is None or (seen.severity == "warning" and finding.severity is None):
+            findings[key] = finding
+    return list(findings.values())
+
+
+# Every finding code and the pure function that decides it (the ACT0xx diagnostics are the engine's).
+RULES = {
+    "ACT101": double_softmax, "ACT102": double_sigmoid, "ACT103": logits_into_probability_loss,
+    "ACT104": nll_without_log_softmax, "ACT105": kl_div_without_log_input, "ACT106": redundant_log_softmax,
+    "ACT201": softmax_single_unit, "ACT202": softmax_over_batch, "ACT203": sigmoid_with_categorical_loss,
+    "ACT204": softmax_with_binary_loss, "ACT205": units_classes_mismatch,
+    "ACT301": one_hot_with_sparse_loss, "ACT302": index_with_categorical_loss, "ACT303": multi_label_with_softmax,
+    "ACT304": one_hot_with_sigmoid, "ACT501": log_of_probability,
+}

@@ -159,10 +159,7 @@ def _command(args) -> None:
     if args.config_path and args.isolated:
         raise UsageError("--config and --isolated cannot be used together")
     try:
-        fixing = Fixing(args.fix or args.fix_only or args.diff, args.unsafe_fixes, args.diff, args.fix_only)
-        _lint(tuple(args.paths), args.select, args.ignore, args.extend_select, args.exit_zero, args.output_format,
-              args.color, args.statistics, args.config_path, args.isolated, args.stdin_filename, args.force_exclude,
-              (args.jobs, args.no_cache, args.max_file_size), fixing)
+        _lint(RunOptions.from_args(args))
     except ConfigError as error:
         print(f"actlint: error: {error}", file=sys.stderr)
         sys.exit(2)
@@ -176,18 +173,49 @@ class Fixing:
     only: bool = False
 
 
-def _lint(paths, select, ignore, extend_select, exit_zero, output_format, color, statistics,
-          config_path, isolated, stdin_filename, force_exclude, execution, fixing=Fixing()):
+@dataclass(frozen=True)
+class RunOptions:
+    """What the command line asks of one lint run, as parsed."""
+
+    paths: tuple = ()
+    select: str | None = None
+    ignore: str | None = None
+    extend_select: str | None = None
+    exit_zero: bool = False
+    output_format: str | None = None
+    color: str = "auto"
+    statistics: bool = False
+    config_path: str | None = None
+    isolated: bool = False
+    stdin_filename: str | None = None
+    force_exclude: bool = False
+    jobs: int | None = None
+    no_cache: bool = False
+    max_file_size: int | None = None
+    fixing: Fixing = Fixing()
+
+    @classmethod
+    def from_args(cls, args) -> "RunOptions":
+        fixing = Fixing(args.fix or args.fix_only or args.diff, args.unsafe_fixes, args.diff, args.fix_only)
+        return cls(tuple(args.paths), args.select, args.ignore, args.extend_select, args.exit_zero,
+                   args.output_format, args.color, args.statistics, args.config_path, args.isolated,
+                   args.stdin_filename, args.force_exclude, args.jobs, args.no_cache, args.max_file_size, fixing)
+
+
+def _lint(options: RunOptions):
     from actlint.config import Configs
     from actlint.runner import Selection
 
-    selection = Selection(_codes(select) or None, _codes(ignore), _codes(extend_select))
+    paths, stdin_filename, force_exclude = options.paths, options.stdin_filename, options.force_exclude
+    color, statistics, exit_zero, fixing = options.color, options.statistics, options.exit_zero, options.fixing
+    execution = (options.jobs, options.no_cache, options.max_file_size)
+    selection = Selection(_codes(options.select) or None, _codes(options.ignore), _codes(options.extend_select))
     for codes, option in ((selection.select or (), "--select"), (selection.ignore, "--ignore"),
                           (selection.extend_select, "--extend-select")):
         _check_codes(codes, option)
-    configs = Configs(config_path, isolated)
+    configs = Configs(options.config_path, options.isolated)
     anchor = stdin_filename if _reads_stdin(paths, stdin_filename) and stdin_filename else os.getcwd()
-    output_format = output_format or configs.for_path(anchor).output_format or _default_format()
+    output_format = options.output_format or configs.for_path(anchor).output_format or _default_format()
     from actlint.output import UNVERIFIED_FORMATS
 
     verify = not statistics and output_format not in UNVERIFIED_FORMATS

@@ -50,7 +50,7 @@ class Settings:
     exclude: tuple = DEFAULT_EXCLUDE
     extend_exclude: tuple = ()
     output_format: Optional[str] = None
-    max_file_size: Optional[int] = None  # bytes; 0: no limit; None: the default (engine.MAX_FILE_SIZE)
+    max_file_size: Optional[int] = None  # bytes; 0: no limit; None: the default (sources.MAX_FILE_SIZE)
     _specs: dict = field(default_factory=dict, compare=False, repr=False)
     _folders: dict = field(default_factory=dict, compare=False, repr=False)  # folder -> excluded?
 

@@ -67,6 +67,14 @@ class Loss:
     spelling: str = ""  # how the user wrote it, for messages
     classes: Optional[int] = None  # classes the loss itself implies: CrossEntropyLoss(weight=<3 values>)
 
+    @property
+    def framework(self) -> Optional[str]:
+        """Whose API the loss is ("keras", "torch", "tf"), from the contract table."""
+        from actlint.catalogue import contract
+
+        found = contract(self.id)
+        return found.framework if found else None
+
 
 @dataclass(frozen=True)
 class Target:
@@ -87,10 +95,38 @@ class Binding:
     target: Optional[Target] = None
 
 
+@dataclass(frozen=True)
+class Normalization:
+    """A softmax (or log_softmax) applied over an axis of a tensor, with or without a loss."""
+
+    activation: str
+    site: Site
+    framework: str  # whose API it is: "torch", "keras", "tf"
+    keyword: str  # how that API names the axis: "dim", "axis"
+    axis: Optional[int] = None  # the axis written in the call, when resolved
+    implicit: bool = False  # no axis written: the framework picks one from the input's rank
+    implied_axis: Optional[int] = None  # the axis it picks then, when the rank is known
+    rank: Optional[int] = None  # the input's rank, when known
+    batched: bool = False  # the input is known to be a layer's output: its axis 0 is the batch
+    units: Optional[int] = None
+    spelling: str = ""  # how the user wrote the call, for messages ("F.softmax()")
+
+
+@dataclass(frozen=True)
+class LogOfProbability:
+    """log() of a softmax or sigmoid output, computed by hand."""
+
+    activation: str
+    site: Site
+    units: Optional[int] = None
+    clipped: bool = False  # kept away from 0 (clamp, clip_by_value, + eps) before the log
+    trained: bool = True  # False under no_grad: nothing is trained on the value
+
+
 @dataclass
 class FileFacts:
     """Everything the frontends learned about one file."""
 
     path: str
     bindings: list[Binding] = field(default_factory=list)
-    local: list = field(default_factory=list)  # checks.Finding from purely local checks (ACT202, ACT501)
+    local: list = field(default_factory=list)  # Normalization and LogOfProbability facts, in the order found

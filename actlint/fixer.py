@@ -168,7 +168,7 @@ class _NodeReplacer(cst.CSTTransformer):
 
 
 def _parse_problem(data: bytes):
-    from actlint.engine import python_parse
+    from actlint.parsing import python_parse
 
     try:
         python_parse(data)

@@ -21,6 +21,7 @@ from typing import Any, Callable, Optional
 
 import libcst as cst
 
+from actlint.catalogue import contracts
 from actlint.checks import Context, context
 from actlint.facts import INDEX, LINEAR, ONE_HOT, SIGMOID, SOFT, SOFTMAX, Head, Loss, Site
 from actlint.rewrites import (
@@ -62,7 +63,7 @@ def fix_for(finding) -> Optional[Fix]:
 
 
 def framework(c: Context) -> str:
-    return c.loss.id.split(".")[0] if c.loss is not None else c.head.framework
+    return c.framework if c.contract is not None else c.head.framework
 
 
 def attach(findings: list, bindings: list) -> list:
@@ -74,7 +75,7 @@ def attach(findings: list, bindings: list) -> list:
         if fix is not None and (_rests_on_assumption(finding) or any(id(e.site.node) in shared for e in fix.edits)):
             fix = replace(fix, applicability=UNSAFE)
         if fix is not None:
-            fix = _guarded(lambda _: replace(fix, edits=tuple(_narrowed(e) for e in fix.edits)), finding)
+            fix = _guarded(lambda _, fix=fix: replace(fix, edits=tuple(_narrowed(e) for e in fix.edits)), finding)
         out.append(replace(finding, fix=fix) if fix else finding)
     return out
 
@@ -281,15 +282,13 @@ def _keras_head_and_loss(c: Context, loss_id: str, message: str) -> Fix:
     if c.loss.id != loss_id:
         edit, sure = keras_loss_edit(c.loss, loss_id, c.loss.from_logits)
         edits.append(edit)
-    wanted = probability_activation(KERAS_LOSS_FAMILY[loss_id], c.loss.from_logits)
+    wanted = probability_activation(contracts()[loss_id].family, c.loss.from_logits)
     if c.act != wanted:
         if wanted == SOFTMAX and c.head.units == 1:
             raise Unfixable("softmax over one unit")
         edits.append(keras_activation_edit(c.head, wanted))
     return _fix(message, edits, sure)
 
-
-KERAS_LOSS_FAMILY = {BINARY_LOSS: "binary", CATEGORICAL_LOSS: "categorical", SPARSE_LOSS: "sparse"}
 
 FIXES: dict = {
     ("keras", "ACT101"): keras_double_activation,
@@ -366,11 +365,11 @@ def torch_sigmoid_with_cross_entropy(c: Context) -> Optional[Fix]:  # ACT203
 
 def softmax_axis(finding) -> Fix:  # ACT202, from the call alone
     node = finding.site.node
-    loss = str(dict(finding.facts).get("loss", ""))
-    if isinstance(node, cst.Call) and loss.startswith("keras") and dict(finding.facts).get("axis") == 0:
+    framework = dict(finding.facts).get("framework")
+    if isinstance(node, cst.Call) and framework == "keras" and dict(finding.facts).get("axis") == 0:
         call = set_argument(node, 0, "axis", cst.parse_expression("-1"))  # layers.Softmax(axis=0)
         return _fix("Pass axis=-1, the class axis", [Edit(finding.site, call)], sure=False)
-    if not isinstance(node, cst.Call) or not loss.startswith("torch"):
+    if not isinstance(node, cst.Call) or framework != "torch":
         raise Unfixable("not a torch softmax")
     index = 1 if is_function_call(node) else 0
     implicit = dict(finding.facts).get("axis") is None

@@ -1,4 +1,5 @@
-"""Rows and columns of every node of a module: libcst's PositionProvider table, computed faster.
+"""Rows and columns of every node of a module: libcst's PositionProvider table, computed faster;
+and findings located with it (`locate`), once per file that has a finding's end in it.
 
 PositionProvider runs the module's code generation with a state that records where each node
 starts and ends. Its state builds a CodePosition and a CodeRange per node, splits every token on a
@@ -10,6 +11,8 @@ that: ~30% of the cost. tests/test_speed_equivalence.py checks the tables are Po
 from __future__ import annotations
 
 from libcst.metadata.position_provider import PositionProvidingCodegenState
+
+from actlint.results import Position, RelatedLocation, Result
 
 
 def positions(module) -> dict:
@@ -66,3 +69,41 @@ class _Syntactic:
         start = table[self.start_node][0] if self.start_node is not None else self.start
         end = table[self.end_node][1] if self.end_node is not None else (self.state.line, self.state.column)
         table[self.node] = (start, end)
+
+
+def locate(findings: list) -> list[Result]:
+    """Rows and columns, computed once per file that has a finding's end in it."""
+    tables = {}
+
+    def span(site):
+        if id(site.module) not in tables:
+            tables[id(site.module)] = positions(site.module)
+        return _span(tables[id(site.module)], site)
+
+    results = []
+    for finding in findings:
+        start, end = span(finding.site)
+        related = tuple(RelatedLocation(r.site.path, span(r.site)[0], r.label) for r in finding.related)
+        fix = getattr(finding, "fix", None)
+        results.append(Result(
+            finding.code, finding.message, finding.site.path, start, end, related,
+            getattr(finding, "suggestion", ""), getattr(finding, "facts", ()), finding.severity,
+            _fix_dict(fix, finding.site.path, span), fix_plan=fix,
+        ))
+    return results
+
+
+def _fix_dict(fix, filename: str, span):
+    if fix is None:
+        return None
+    from actlint.fixes import as_dict
+
+    return as_dict(fix, filename, span)
+
+
+def _span(positions, site):
+    where = positions.get(site.node)
+    if where is None:
+        return Position(1, 1), Position(1, 1)
+    (line, column), (end_line, end_column) = where
+    return Position(line, column + 1), Position(end_line, end_column + 1)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
-import stat
 from dataclasses import dataclass, field, replace
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 from actlint.config import Configs
 from actlint.discovery import discover
-from actlint.engine import MAX_FILE_SIZE, Result, Session, diagnostic, lint_source
+from actlint.engine import Session, lint_source
+from actlint.results import Result, diagnostic
+from actlint.sources import MAX_FILE_SIZE, read_file, too_big
+
+if TYPE_CHECKING:
+    from actlint.suppressions import Suppressions
 
 
 @dataclass(frozen=True)
@@ -59,53 +63,6 @@ class Run:
         return [r for r in self.results if r.code == "ACT003"]
 
 
-def read_file(path: str, max_size: int = MAX_FILE_SIZE):
-    """The file's bytes, or an ACT002 diagnostic for anything that is not a readable regular file,
-    or an ACT004 one for a file over `max_size` bytes (0: no limit), which is then never read."""
-    try:
-        info = os.stat(path)
-        if not stat.S_ISREG(info.st_mode):
-            return diagnostic("ACT002", path, "not a regular file")
-        if max_size and info.st_size > max_size:
-            return diagnostic("ACT004", path, too_big(info.st_size, max_size))
-        return _read(path, info.st_size)
-    except OSError as error:
-        return diagnostic("ACT002", path, f"cannot read the file: {error.strerror or error}")
-
-
-def _read(path: str, size: int) -> bytes:
-    """The bytes of a regular file `size` bytes long at its last stat, by the os calls alone (half the
-    cost of `open().read()` over thousands of small files)."""
-    handle = os.open(path, os.O_RDONLY)
-    try:
-        data = os.read(handle, size + 1)
-        while len(data) > size:  # it grew since the stat: read on to the end
-            more = os.read(handle, 1 << 20)
-            if not more:
-                break
-            data += more
-        return data
-    finally:
-        os.close(handle)
-
-
-def too_big(size: int, limit: int, what: str = "the file") -> str:
-    return f"skipped: {what} is {_size(size, limit)}, over the max-file-size limit of {_size(limit)}"
-
-
-def _size(n: int, above: Optional[int] = None) -> str:
-    """`n` bytes in MB or KB with the fewest decimals that are exact, or that still show it over `above`."""
-    for unit, scale in (("MB", 1 << 20), ("KB", 1 << 10)):
-        if n < scale or (above is not None and above < scale):
-            continue
-        for digits in (0, 1, 2):
-            shown = round(n / scale, digits)
-            if shown == n / scale if above is None else shown > above / scale:
-                return f"{shown:.{digits}f} {unit}"
-        break
-    return f"{n:,} bytes"
-
-
 NOTEBOOK_SIZE_FACTOR = 50
 Progress = Callable[[int, int, int], None]  # (files done, files in total, results so far)
 
@@ -127,23 +84,37 @@ def lint_paths(paths, selection: Selection = Selection(None), configs: Optional[
     run = Run(files=len(found.files), missing=found.missing)
     overlay = overlay or {}
     linter = _Linter(configs, selection, overlay, max_file_size)
-    early, settled = ({}, {}) if overlay else screen(
+    early, settled, screened = ({}, {}, {}) if overlay else screen(
         [(p, linter.limit(p)) for p in found.files if not p.endswith(".ipynb")], jobs, cache)
     contents = {path: linter.source(path, early[path] if path in early else
                                     overlay and overlay.get(os.path.realpath(path)) or linter.read(path))
                 for path in found.files}
     sources = [(p, data) for p, data in contents.items() if isinstance(data, bytes) and p not in settled]
-    finished = iter(range(1, run.files + 1))
-    tick = (lambda _path: progress(next(finished), run.files, 0)) if progress else None
+    tick = _Ticker(progress, run.files, linter) if progress else None
     if tick:
-        for path in settled:
-            tick(path)
-    linter.reports = lint_many(sources, jobs, cache, linter.session, tick) | settled
+        for path, report in settled.items():
+            tick(path, report)
+    linter.reports = lint_many(sources, jobs, cache, linter.session, tick, screened) | settled
     for path in found.files:
         run.results.extend(linter.lint(path, contents[path]))
         if tick and not isinstance(contents[path], bytes):
             tick(path)
     return _finished(run, linter, cache, verify)
+
+
+class _Ticker:
+    """The progress callback: files done, and the findings so far that the run's selection keeps
+    (suppression comments are read only at the end, for the files that have findings)."""
+
+    def __init__(self, progress: Progress, total: int, linter: "_Linter"):
+        self.progress, self.total, self.linter = progress, total, linter
+        self.done = self.findings = 0
+
+    def __call__(self, path: str, report=None) -> None:
+        self.done += 1
+        results = report.results if report is not None else ()
+        self.findings += sum(1 for r in results if not r.is_diagnostic and self.linter.wanted(r))
+        self.progress(self.done, self.total, self.findings)
 
 
 def lint_stdin(data: bytes, filename: Optional[str], selection: Selection = Selection(None),
@@ -163,7 +134,7 @@ class _Linter:
                  max_file_size: Optional[int] = None):
         self.configs, self.selection = configs, selection
         self.max_file_size = max_file_size  # the command line's, over the configuration's
-        self.session = Session(overlay)
+        self.session = Session(overlay, self.limit)
         self.reports = {}  # path -> FileReport already computed (lint_many)
         self.texts = {}  # filename -> the Python source actlint linted, for files with results
         self.cells = {}  # notebook filename -> CellMap
@@ -215,7 +186,10 @@ class _Linter:
             from actlint.notebooks import locate
 
             results = [locate(r, self.cells) for r in results]
-        return [r for r in results if wanted(r.code, self.layers(r.filename))]
+        return [r for r in results if self.wanted(r)]
+
+    def wanted(self, result: Result) -> bool:
+        return wanted(result.code, self.layers(result.filename))
 
     def layers(self, filename: str) -> tuple:
         settings = self.configs.for_path(filename)

@@ -52,7 +52,7 @@ REPRESENTATIVE_FACTS = {
     "ACT106": {"activation": "log_softmax", "loss": "torch.cross_entropy", "target": "index"},
     "ACT201": {"activation": "softmax", "units": 1, "loss": "keras.binary_crossentropy", "from_logits": False,
                "target": "binary"},
-    "ACT202": {"activation": "softmax", "axis": 0, "loss": "torch.cross_entropy", "target": "index"},
+    "ACT202": {"activation": "softmax", "axis": 0, "framework": "torch", "target": "index"},
     "ACT203": {"activation": "sigmoid", "loss": "keras.categorical_crossentropy", "from_logits": False,
                "target": "one-hot"},
     "ACT204": {"activation": "softmax", "loss": "keras.binary_crossentropy", "from_logits": False,
@@ -80,6 +80,8 @@ class Facts(NamedTuple):
     axis: Optional[int]
     units: Optional[int]
     classes: Optional[int]
+    framework: Optional[str]  # the loss's, from the contract table; a one-call finding names its own
+    family: Optional[str]  # the loss's, from the contract table
 
 
 # -- public API -----------------------------------------------------------------------
@@ -121,8 +123,10 @@ def _facts(facts: dict) -> Facts:
     k = known[0] if known else DEFAULT_CLASSES
     axis = facts.get("axis") if isinstance(facts.get("axis"), int) else None
     from_logits = facts.get("from_logits") if isinstance(facts.get("from_logits"), bool) else None
+    loss = _contract(facts.get("loss"))
+    framework = _str(facts.get("framework")) or (loss.framework if loss else None)
     return Facts(k, not known, _str(facts.get("activation")), _str(facts.get("loss")), from_logits,
-                 _str(facts.get("target")), axis, units, classes)
+                 _str(facts.get("target")), axis, units, classes, framework, loss.family if loss else None)
 
 
 def _str(value) -> Optional[str]:
@@ -151,40 +155,32 @@ def _json(value):
 # -- losses by contract id ------------------------------------------------------------------
 
 
-def _family(loss_id: Optional[str]) -> Optional[str]:
-    loss_id = loss_id or ""
-    for word, family in (("sparse", "sparse"), ("nll", "nll"), ("kl", "kl"), ("binary", "binary"),
-                         ("sigmoid", "binary"), ("multilabel", "binary"), ("categorical", "categorical"),
-                         ("cross_entropy", "categorical"), ("softmax", "categorical")):
-        if word in loss_id:
-            return family
-    return None
+def _contract(loss_id):
+    """The loss's row of the contract table, or None (an unknown id, or no rules data)."""
+    try:
+        from actlint.catalogue import contract
 
-
-def _is_torch(loss_id: Optional[str]) -> bool:
-    return (loss_id or "").startswith("torch")
+        return contract(loss_id)
+    except Exception:
+        return None
 
 
 def _display(loss_id: Optional[str]) -> str:
-    try:
-        from actlint.catalogue import contracts
-
-        return contracts()[loss_id].display
-    except Exception:  # unknown id or no rules data: the id itself reads well enough
-        return loss_id or "the loss"
+    loss = _contract(loss_id)
+    return loss.display if loss else loss_id or "the loss"  # an unknown id reads well enough
 
 
-def _categorical_fix(loss_id: Optional[str]):
+def _categorical_fix(framework: Optional[str], family: Optional[str] = None):
     """The from-logits loss of the user's framework for exclusive classes."""
-    if _is_torch(loss_id):
+    if framework == "torch":
         return fixes.torch_cross_entropy, "CrossEntropyLoss"
-    if _family(loss_id) == "sparse":
+    if family == "sparse":
         return fixes.keras_sparse_from_logits, "sparse_categorical_crossentropy(from_logits=True)"
     return fixes.keras_categorical_from_logits, "categorical_crossentropy(from_logits=True)"
 
 
-def _binary_fix(loss_id: Optional[str]):
-    if _is_torch(loss_id):
+def _binary_fix(framework: Optional[str]):
+    if framework == "torch":
         return fixes.torch_bce_with_logits, "BCEWithLogitsLoss"
     return fixes.keras_binary_from_logits, "binary_crossentropy(from_logits=True)"
 
@@ -234,9 +230,9 @@ def _act101(f: Facts):
     z, y = _categorical_sample(f.k)
     floor = claims.double_softmax_floor(f.k)
     ratio = claims.norm_ratio(claims.double_softmax_grad(z, y), fixes.cross_entropy_grad(z, y))
-    loss, name = _categorical_fix(f.loss)
+    loss, name = _categorical_fix(f.framework, f.family)
     check = _check_categorical(loss, f.k)
-    keras = "" if _is_torch(f.loss) else KERAS_CACHED_LOGITS
+    keras = "" if f.framework == "torch" else KERAS_CACHED_LOGITS
     claim = (f"Softmax before {_display(f.loss)}: the loss can never fall below {floor:.4f} with {_classes(f)} "
              f"and the gradient is {ratio:.2f}x the right one on seeded logits{keras}; "
              f"{_fix_sentence(name + ' on the raw logits', '-log softmax', check)}.")
@@ -250,9 +246,9 @@ def _act102(f: Facts):
     floor1, floor0 = claims.double_sigmoid_floor(1.0), claims.double_sigmoid_floor(0.0)
     z, y = seeded_logits(batch_size(columns), columns), seeded_binary(batch_size(columns), columns)
     ratio = claims.double_sigmoid_gradient_ratio(z, y)
-    loss, name = _binary_fix(f.loss)
+    loss, name = _binary_fix(f.framework)
     check = _check_binary(loss, columns)
-    keras = "" if _is_torch(f.loss) else KERAS_CACHED_LOGITS
+    keras = "" if f.framework == "torch" else KERAS_CACHED_LOGITS
     claim = (f"Sigmoid before {_display(f.loss)}: the loss only sees values in ({lo:.4f}, {hi:.4f}), so it can "
              f"never fall below {floor1:.4f} for y=1 or {floor0:.4f} for y=0{keras}; "
              f"{_fix_sentence(name + ' on the raw logits', 'the binary cross-entropy of sigmoid', check)}.")
@@ -263,8 +259,8 @@ def _act102(f: Facts):
 
 
 def _act103(f: Facts):
-    family = _family(f.loss)
-    if _is_torch(f.loss):
+    family = f.family
+    if f.framework == "torch":
         return _act103_torch(f)
     if family in ("categorical", "sparse"):
         return _act103_keras_categorical(f, family)
@@ -306,7 +302,7 @@ def _act103_keras_categorical(f: Facts, family: str):
     z, y = _categorical_sample(f.k, n=64)
     per_sample = _keras_probability_loss(family, y, f.k)
     stalled = claims.stalled_right_class_fraction(per_sample, z, y)
-    loss, name = _categorical_fix(f.loss)
+    loss, name = _categorical_fix(f.framework, f.family)
     check = _check_categorical(loss, f.k)
     claim = (f"Raw logits into {_display(f.loss)} (from_logits=False): Keras divides or clips them as if they "
              f"were probabilities, and in {stalled:.0%} of seeded samples with {_classes(f)} the right class's logit gets "
@@ -370,9 +366,9 @@ def _act201(f: Facts):
     lo, hi = claims.single_unit_softmax_range(z)
     grad = claims.single_unit_softmax_gradient(z)
     fixed_lo, fixed_hi = claims.sigmoid_range(seeded_logits(16, 1))
-    loss, name = _binary_fix(f.loss)
+    loss, name = _binary_fix(f.framework)
     check = _check_binary(loss, 1)
-    keras = "" if _is_torch(f.loss) else (" (Keras on the TF backend computes the loss from the cached logit, "
+    keras = "" if f.framework == "torch" else (" (Keras on the TF backend computes the loss from the cached logit, "
                                           "so training looks normal while every prediction is 1.0)")
     claim = (f"Softmax over a single unit outputs exactly {lo:g} for every input (output gradient {grad:g}){keras}; "
              f"a sigmoid unit ranges over [{fixed_lo:.4f}, {fixed_hi:.4f}] on the same logits, and "
@@ -388,7 +384,7 @@ def _act202(f: Facts):
     lo, hi = claims.class_sums_of_batch_softmax(z)
     leak = claims.cross_sample_influence(z, axis=0)
     fixed_leak = claims.cross_sample_influence(z, axis=-1)
-    loss, name = _categorical_fix(f.loss if _family(f.loss) in ("categorical", "sparse") else None)
+    loss, name = _categorical_fix(f.framework)
     check = _check_categorical(loss, f.k)
     where = "Where torch picks dim 0 (1-D and 3-D inputs), softmax runs" if f.axis is None else "Softmax"
     claim = (f"{where} over the batch axis: each sample's {_classes(f)} sum to between {lo:.3f} and {hi:.3f} "
@@ -403,16 +399,16 @@ def _act202(f: Facts):
 def _act203(f: Facts):
     z = seeded_logits(batch_size(f.k), f.k)
     lo, hi = claims.sigmoid_output_sums(z)
-    loss, name = _categorical_fix(f.loss)
+    loss, name = _categorical_fix(f.framework, f.family)
     check = _check_categorical(loss, f.k)
     fix = _fix_sentence(f"softmax with {name} on the logits", "-log softmax", check)
-    if _is_torch(f.loss):
+    if f.framework == "torch":
         floor = claims.sigmoid_into_cross_entropy_floor(f.k)
         claim = (f"Sigmoid before {_display(f.loss)}: the loss sees values in (0, 1) only and can never fall below "
                  f"{floor:.4f} with {_classes(f)}; {fix}.")
         witness = {"loss_floor": floor}
     else:
-        renorm = claims.renormalized_sigmoid_loss([0.9, 0.9, 0.9], 0, sparse=_family(f.loss) == "sparse")
+        renorm = claims.renormalized_sigmoid_loss([0.9, 0.9, 0.9], 0, sparse=f.family == "sparse")
         claim = (f"Sigmoid head with {_display(f.loss)}: Keras divides the outputs by their sum (on [0.9, 0.9, 0.9] "
                  f"the loss is {renorm:.4f} = log 3; a Keras sigmoid activation feeding the loss directly has its "
                  f"cached logits used as softmax logits instead), while the sigmoid outputs themselves sum to between {lo:.2f} "
@@ -431,7 +427,7 @@ def _act204(f: Facts):
                "gradient_ratio": claims.softmax_bce_gradient_ratio(z, y)}
     if f.target == "multi-hot":
         return _act204_multi_hot(f, k, witness)
-    loss, name = _categorical_fix(None if not _is_torch(f.loss) else "torch.cross_entropy")
+    loss, name = _categorical_fix(f.framework)
     check = _check_categorical(loss, k)
     claim = (f"Softmax with binary cross-entropy over {k} units is not the categorical cross-entropy (gap up to "
              f"{witness['bce_minus_cce']:.4f}, gradient {witness['gradient_ratio']:.2f}x as large; with 2 units the "
@@ -443,7 +439,7 @@ def _act204(f: Facts):
 def _act204_multi_hot(f: Facts, k: int, witness: dict):
     witness["max_probability_2_labels"] = claims.softmax_multi_hot_probability(k, 2)
     witness["loss_floor_2_labels"] = claims.softmax_multi_hot_floor(k, 2, losses.binary_crossentropy)
-    loss, name = _binary_fix(f.loss)
+    loss, name = _binary_fix(f.framework)
     check = _check_binary(loss, k)
     claim = (f"Softmax with binary cross-entropy on multi-hot targets: two true labels can each get at most "
              f"{witness['max_probability_2_labels']:.2f}, so the loss cannot fall below "
@@ -457,7 +453,7 @@ def _act205(f: Facts):
     targets = seeded_index(min(max(256, 20 * f.classes), 100_000), f.classes)
     outside = claims.out_of_range_target_fraction(f.units, targets)
     start_units, start_classes = claims.uniform_prediction_loss(f.units), claims.uniform_prediction_loss(f.classes)
-    check = _check_categorical(_categorical_fix(f.loss)[0], f.classes)
+    check = _check_categorical(_categorical_fix(f.framework, f.family)[0], f.classes)
     if f.units < f.classes:
         what = f"{outside:.0%} of seeded targets are class ids >= {f.units} that no unit can predict (torch and TF raise)"
     else:
@@ -501,10 +497,10 @@ def _act302(f: Facts):
 def _act303(f: Facts):
     k = max(f.k, 3)
     best = claims.softmax_multi_hot_probability(k, 2)
-    binary = _family(f.loss) == "binary"
+    binary = f.family == "binary"
     pairing_loss = losses.binary_crossentropy if binary else losses.categorical_crossentropy
     floor = claims.softmax_multi_hot_floor(k, 2, pairing_loss)
-    loss, name = _binary_fix(f.loss)
+    loss, name = _binary_fix(f.framework)
     check = _check_binary(loss, k)
     claim = (f"Multi-hot targets with a softmax (or a categorical loss, which normalizes): two true labels can each "
              f"get at most {best:.2f}, so {_display(f.loss)} cannot fall below {floor:.4f} over {k} classes; "
@@ -519,7 +515,7 @@ def _act304(f: Facts):
     lo, hi = claims.sigmoid_output_sums(z)
     at_zero = claims.sigmoid_output_sums(np.zeros((1, f.k)))[0]
     fixed = float(np.max(np.abs(softmax(z).sum(axis=-1) - 1)))
-    loss, name = _categorical_fix("torch.cross_entropy" if _is_torch(f.loss) else None)
+    loss, name = _categorical_fix(f.framework)
     check = _check_categorical(loss, f.k)
     claim = (f"Exclusive one-hot targets with independent sigmoids: the {_classes(f)} get probabilities summing "
              f"to between {lo:.2f} and {hi:.2f} on seeded logits ({at_zero:g} at zero logits), not 1 (softmax: "

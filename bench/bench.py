@@ -32,7 +32,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-ML = "keras|tensorflow|torch"  # actlint.engine.FRAMEWORK_TOKENS
+ML = "keras|tensorflow|torch"  # actlint.prefilter.FRAMEWORK_TOKENS
 LOSS = r"(\bloss|criterion)\w*\s*="
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 def parse(path: str) -> int:
     import libcst
 
-    from actlint.engine import worth_parsing
+    from actlint.prefilter import worth_parsing
 
     data = Path(path).read_bytes()
     if not worth_parsing(data):
@@ -32,7 +32,7 @@ def main() -> None:
     args = parser.parse_args()
     files = sorted(str(p) for p in Path(args.root).rglob("*.py") if p.is_file())
     if args.largest:
-        from actlint.engine import worth_parsing
+        from actlint.prefilter import worth_parsing
 
         kept = [f for f in files if worth_parsing(Path(f).read_bytes())]
         print(parse(max(kept, key=os.path.getsize)) if kept else 0)

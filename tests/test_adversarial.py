@@ -181,7 +181,7 @@ def test_recursion_inside_the_analysis_is_a_skip_not_an_internal_error(beside):
 
 
 def test_internal_error_message_is_one_short_line_even_when_str_fails(beside, monkeypatch):
-    import actlint.frontends as frontends
+    import actlint.frontends.analysis as frontends
 
     class Unprintable(Exception):
         def __str__(self):
@@ -263,7 +263,7 @@ def test_a_50_megabyte_file_is_skipped_unread(beside, monkeypatch):
     opened = []
     real_open = os.open
 
-    def recording_open(file, *args, **kwargs):  # runner.read_file reads with os.open / os.read
+    def recording_open(file, *args, **kwargs):  # sources.read_file reads with os.open / os.read
         opened.append(os.path.basename(str(file)))
         return real_open(file, *args, **kwargs)
 
@@ -469,3 +469,30 @@ def test_a_time_out_is_not_cached(tmp_path, monkeypatch):
     assert [r.code for r in first.results] == ["ACT004"]
     monkeypatch.setattr(interp, "TIME_BUDGET", 10.0)
     assert lint_many([("slow.py", SLOW.encode())], 1, cache)["slow.py"].results == []
+
+
+def test_max_file_size_also_bounds_the_imported_project_files(tmp_path, monkeypatch):
+    """An import is not followed into a project file over the size limit: it stays unknown (quiet)."""
+    from actlint import parallel
+    from actlint.runner import lint_paths
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "models.py").write_text(
+        "from tensorflow import keras\n"
+        "def build():\n"
+        "    return keras.Sequential([keras.layers.Dense(10, activation='softmax')])\n" + "# padding\n" * 60
+    )
+    (tmp_path / "train.py").write_text(
+        "from tensorflow import keras\nfrom models import build\n"
+        "model = build()\n"
+        "model.compile(loss=keras.losses.CategoricalCrossentropy(from_logits=True))\n"
+    )
+    size = (tmp_path / "models.py").stat().st_size
+    assert [r.code for r in lint_paths(["train.py"]).results] == ["ACT101"]
+    assert [r.code for r in lint_paths(["train.py"], max_file_size=size).results] == ["ACT101"]
+    assert lint_paths(["train.py"], max_file_size=size - 1).results == []
+    assert [r.code for r in lint_paths(["train.py"], max_file_size=0).results] == ["ACT101"]  # 0: no limit
+    monkeypatch.setattr(parallel, "SERIAL_BELOW", 1)  # on the process pool: its workers get the limit too
+    assert lint_paths(["train.py"], jobs=2, max_file_size=size - 1).results == []
+    assert [r.code for r in lint_paths(["train.py"], jobs=2, max_file_size=size).results] == ["ACT101"]

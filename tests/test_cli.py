@@ -159,7 +159,7 @@ def test_empty_and_non_ml_files_are_clean(tmp_path):
 
 
 def test_internal_error_is_reported_and_exits_2(tree, monkeypatch):
-    import actlint.frontends as frontends
+    import actlint.frontends.analysis as frontends
 
     def explode(*args):
         raise ValueError("boom")
@@ -234,3 +234,15 @@ def test_the_command_line_imports_no_click():
     code = "import sys, actlint.cli; print('click' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "False", result.stderr
+
+
+def test_the_command_line_becomes_one_run_options_value():
+    from actlint.cli import Fixing, RunOptions, _parser
+
+    options = RunOptions.from_args(_parser().parse_args(
+        ["a.py", "b.py", "--select", "ACT1", "--exit-zero", "-j", "3", "--no-cache", "--max-file-size", "10",
+         "--diff", "--unsafe-fixes"]))
+    assert options.paths == ("a.py", "b.py") and options.select == "ACT1" and options.exit_zero
+    assert (options.jobs, options.no_cache, options.max_file_size) == (3, True, 10)
+    assert options.fixing == Fixing(wanted=True, unsafe=True, diff=True, only=False)
+    assert RunOptions.from_args(_parser().parse_args([])) == RunOptions(color="auto")

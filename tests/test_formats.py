@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 
 from actlint import output
-from actlint.engine import Position, RelatedLocation, Result
+from actlint.results import Position, RelatedLocation, Result
 from support import BUGGY, TWO_BUGS, run
 
 HERE = Path(__file__).resolve().parent

@@ -129,7 +129,7 @@ def test_positions_are_libcsts_position_provider():
     import libcst
     from libcst.metadata import MetadataWrapper, PositionProvider
 
-    from actlint.engine import _positions
+    from actlint.positions import positions
 
     here = Path(__file__).resolve().parent.parent
     sources = [p.read_bytes() for p in sorted((here / "fixtures").rglob("*.py"))[::5]]
@@ -138,7 +138,7 @@ def test_positions_are_libcsts_position_provider():
         module = libcst.parse_module(source)
         expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
         as_tuples = {node: ((r.start.line, r.start.column), (r.end.line, r.end.column)) for node, r in expected.items()}
-        assert _positions(module) == as_tuples, source[:80]
+        assert positions(module) == as_tuples, source[:80]
 
 
 def test_reading_on_the_pool_changes_nothing(tmp_path, monkeypatch):
@@ -150,7 +150,7 @@ def test_reading_on_the_pool_changes_nothing(tmp_path, monkeypatch):
     (tmp_path / "torch" / "plain.py").write_text("print('no framework here')\n")
     serial = lint_paths([str(tmp_path)], jobs=1)
     monkeypatch.setattr(parallel, "SCREEN_FROM", 2)
-    screened, _ = parallel.screen([(str(p), 0) for p in sorted((tmp_path / "torch").iterdir())], 2)
+    screened, _, _ = parallel.screen([(str(p), 0) for p in sorted((tmp_path / "torch").iterdir())], 2)
     assert screened[str(tmp_path / "torch" / "plain.py")] == b"" and len(screened) > 50
     pooled = lint_paths([str(tmp_path)], jobs=2)
     assert pooled.results == serial.results and pooled.files == serial.files

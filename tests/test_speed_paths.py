@@ -10,8 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import actlint.engine as engine
-from actlint import parallel
+from actlint import parallel, parsing, prefilter
 from actlint.cache import Cache
 from actlint.runner import lint_paths
 from tests.support import invoke
@@ -44,8 +43,8 @@ def test_warm_cache_gives_the_same_results_without_parsing(tree, monkeypatch):
     cold = as_json(str(tree / "fixtures"), "--jobs", "1")
     assert (tree / ".actlint_cache").is_dir()
     parsed = []
-    real = engine._parse
-    monkeypatch.setattr(engine, "_parse", lambda *a: parsed.append(a[0]) or real(*a))
+    real = parsing.parse
+    monkeypatch.setattr(parsing, "parse", lambda *a: parsed.append(a[0]) or real(*a))
     warm = as_json(str(tree / "fixtures"), "--jobs", "1")
     assert warm == cold
     assert parsed == []
@@ -96,10 +95,10 @@ _PIECES = st.sampled_from([b"loss", b"criterion", b"Loss", b"_", b"x", b"9", b" 
 def test_prefilter_is_its_documented_definition(data):
     """worth_parsing finds LOSS_ASSIGNMENT's matches by substring search first; it must agree with the
     plain definition on every input (word boundaries, `==`, tails of identifier bytes)."""
-    framework = any(t in data for t in engine.FRAMEWORK_TOKENS)
-    reference = any(t in data for t in engine.RULE_TOKENS) if framework else \
-        engine.LOSS_ASSIGNMENT.search(data) is not None
-    assert engine.worth_parsing(data) == reference
+    framework = any(t in data for t in prefilter.FRAMEWORK_TOKENS)
+    reference = any(t in data for t in prefilter.RULE_TOKENS) if framework else \
+        prefilter.LOSS_ASSIGNMENT.search(data) is not None
+    assert prefilter.worth_parsing(data) == reference
 
 
 @pytest.mark.parametrize("source, kept", [
@@ -116,7 +115,7 @@ def test_prefilter_is_its_documented_definition(data):
     (b"from keras import layers\nlayers.Dense(1, activation=cfg.act)\n", True),
 ])
 def test_prefilter_examples(source, kept):
-    assert engine.worth_parsing(source) is kept
+    assert prefilter.worth_parsing(source) is kept
 
 
 def test_forked_screen_serves_a_warm_tree_from_the_cache(tree, monkeypatch):
@@ -128,7 +127,7 @@ def test_forked_screen_serves_a_warm_tree_from_the_cache(tree, monkeypatch):
     def no_parse(*args):
         raise AssertionError("parsed a cached file")
 
-    monkeypatch.setattr(engine, "_parse", no_parse)
+    monkeypatch.setattr(parsing, "parse", no_parse)
     assert as_json(str(tree / "fixtures"), "--jobs", "2") == cold
     assert as_json(str(tree / "fixtures"), "--jobs", "3") == cold
     (tree / "fixtures" / "keras" / "new_file.py").write_text("import keras\nmodel.compile(loss='mse')\n")  # a miss
@@ -196,5 +195,18 @@ def test_a_framework_file_the_prefilter_drops_is_remembered_as_clean(tmp_path, m
     assert lint_paths([str(layer)], cache=cache).results == []
     key = cache.key(str(layer), layer.read_bytes())
     assert (cache.folder / key[:2] / key).read_bytes() == b""
-    monkeypatch.setattr(parallel, "names_a_rule", lambda text: pytest.fail("scanned again"))
+    monkeypatch.setattr(prefilter, "names_a_rule", lambda text: pytest.fail("scanned again"))
     assert lint_paths([str(layer)], cache=Cache(tmp_path)).results == []
+
+
+def test_a_screened_file_is_not_scanned_again(tmp_path, monkeypatch):
+    """The forked screen prefilters and looks up each file once: the files it keeps are parsed without
+    another prefilter pass (in lint_many or lint_source). This process screens its own share only."""
+    for i in range(6):
+        (tmp_path / f"train{i}.py").write_text(f"import torch\ncriterion = torch.nn.NLLLoss()  # {i}\n")
+    monkeypatch.setattr(parallel, "SCREEN_FROM", 2)
+    scanned = []
+    real = prefilter.names_a_framework
+    monkeypatch.setattr(prefilter, "names_a_framework", lambda text: scanned.append(text) or real(text))
+    assert lint_paths([str(tmp_path)], jobs=2).results == []
+    assert len(scanned) == 3 and len(set(scanned)) == 3  # train0, 2, 4: the other half is the fork's

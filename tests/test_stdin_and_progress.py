@@ -114,3 +114,21 @@ def test_stdin_in_a_real_process():
                             input=BUGGY.encode(), capture_output=True)
     assert result.returncode == 1
     assert result.stdout.decode().startswith("src/model.py:6:5: ACT201")
+
+
+def test_progress_counts_the_findings_so_far(tmp_path):
+    """The progress callback gets the findings found so far (the run's selection applied), not 0."""
+    from actlint.runner import Selection, lint_paths
+
+    for i in range(3):
+        (tmp_path / f"m{i}.py").write_text(BUGGY)
+    (tmp_path / "clean.py").write_text(CLEAN)
+    calls = []
+    run_ = lint_paths([str(tmp_path)], progress=lambda *args: calls.append(args))
+    assert len(run_.findings) == 3
+    assert [done for done, _, _ in calls] == [1, 2, 3, 4] and {total for _, total, _ in calls} == {4}
+    assert [found for _, _, found in calls][-1] == 3 and sorted(found for _, _, found in calls) == [
+        found for _, _, found in calls]
+    ignored = []
+    lint_paths([str(tmp_path)], Selection(None, ("ACT201",)), progress=lambda *args: ignored.append(args))
+    assert ignored[-1] == (4, 4, 0)

@@ -7,8 +7,9 @@ import textwrap
 
 import libcst as cst
 
+from actlint.checks import check_local
 from actlint.engine import lint_source
-from actlint.frontends import analyze_module
+from actlint.frontends.analysis import analyze_module
 
 
 def facts(source: str):
@@ -132,12 +133,14 @@ def test_a_replaced_pretrained_classifier_is_the_head():
 
 
 def test_local_findings_carry_facts_for_the_numeric_core():
-    (finding,) = facts("""
+    local = facts("""
         import torch
         import torch.nn.functional as F
         p = F.softmax(torch.nn.Linear(4, 5)(x), dim=1)
         loss = -(y * torch.log(p)).sum()
     """).local
+    assert [type(fact).__name__ for fact in local] == ["Normalization", "LogOfProbability"]
+    (finding,) = check_local(local)
     assert finding.code == "ACT501"
     assert dict(finding.facts)["activation"] == "softmax"
 

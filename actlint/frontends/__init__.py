@@ -1,12 +1,11 @@
 """Frontends: syntax in, framework-neutral facts out.
 
 The registry is an explicit list. Every frontend sees the same parse and the same
-abstract interpretation of the file; each contributes its bindings and local findings.
+abstract interpretation of the file (`analysis.analyze_module`); each contributes its
+bindings and its one-call facts.
 """
 
 from __future__ import annotations
-
-from actlint.facts import FileFacts
 
 
 def registry() -> list:
@@ -19,24 +18,3 @@ def registry() -> list:
     # Torch and tf.nn first: they answer only for their own names and values (torch layers,
     # tensors' methods, losses called on tensors), which Keras would otherwise fold as its own.
     return [TfNNFrontend(), TorchFrontend(), KerasFrontend(), DataFrontend(), ArgparseFrontend()]
-
-
-def analyze_module(path: str, module, project=None) -> FileFacts:
-    from actlint.frontends.interp import Budget, Interpreter
-    from actlint.frontends.project import TooManyImports
-
-    frontends = registry()
-    interp = Interpreter(path, module, frontends, project)
-    if project is not None:
-        project.deadline = interp.deadline  # the files it imports count against this file's time
-    facts = FileFacts(path)
-    try:
-        interp.run()
-    except TooManyImports:
-        return analyze_module(path, module)  # the file alone: its project imports are unknown
-    except Budget:
-        return facts  # too big to follow: say nothing rather than guess
-    for frontend in frontends:
-        facts.bindings.extend(frontend.bindings(interp))
-        facts.local.extend(getattr(frontend, "local", ()))
-    return facts

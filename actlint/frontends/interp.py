@@ -2,7 +2,8 @@
 
 It walks statements in order (so "a softmax added after training" is seen after
 the training call), evaluates expressions to abstract values (`values.py`), and
-asks the framework frontends what library calls mean. It knows no framework.
+asks the framework frontends what library calls mean (the hooks of `base.Frontend`). It knows no
+framework: how frameworks name things (aliases, star imports, no_grad) is data, in `namespaces`.
 
 Control flow is approximated the way a reader would: loops, `with` and `try`
 bodies run once, in order; an `if` whose condition resolves runs one branch,
@@ -23,37 +24,14 @@ from typing import Any, Optional
 import libcst as cst
 
 from actlint.facts import Site
+from actlint.frontends.base import NOT_HANDLED, Frontend  # noqa: F401 (the frontends import them from here too)
+from actlint.frontends.namespaces import GRAD_OFF, STAR, STAR_LIBRARIES, canonical, star_imported
 from actlint.frontends.values import Class, Const, Function, Instance, Mapping, ModuleVal, Ref, Seq, Tensor
 
-NOT_HANDLED = object()
 MAX_DEPTH = 6
 MAX_STEPS = 200_000
 TIME_BUDGET = 10.0  # seconds of abstract interpretation per linted file, its imports included
 CLOCK_EVERY = 1000  # steps between looks at the clock
-
-_ALIASES = (
-    ("tensorflow.compat.v1.keras", "keras"),
-    ("tensorflow.python.keras", "keras"),
-    ("tensorflow.keras", "keras"),
-    ("tf_keras", "keras"),
-    ("keras.src", "keras"),
-    ("keras.api", "keras"),
-    ("keras._tf_keras.keras", "keras"),
-    ("tensorflow", "tf"),
-    ("tf.compat.v1.keras", "keras"),
-    ("tf.keras", "keras"),
-    ("tf.compat.v1", "tf"),
-    ("tf.compat.v2", "tf"),
-)
-
-
-def canonical(name: str) -> str:
-    """`tensorflow.keras.layers.Dense` -> `keras.layers.Dense`; `tensorflow.nn` -> `tf.nn`."""
-    for prefix, short in _ALIASES:
-        if name == prefix or name.startswith(prefix + "."):
-            return canonical(short + name[len(prefix):])
-    return name
-
 
 def dotted(node) -> str:
     if isinstance(node, cst.Name):
@@ -205,7 +183,7 @@ class Interpreter:
         return frame.env
 
     def _run_uncalled(self, env: Env) -> None:
-        for name, value in list(env.vars.items()):
+        for value in list(env.vars.values()):
             if isinstance(value, Function) and value.node not in self.called:
                 self.call_function(value, Args(), None, env_is_standalone=True)
         for cls in self.classes:
@@ -300,15 +278,12 @@ class Interpreter:
             self.exec_import_from(small, frame)
 
     def bind_import(self, alias, full: str, frame: Frame, from_import: bool) -> None:
-        if self.project is not None and self._bind_project_import(alias, full, frame, from_import):
-            return
-        if alias.asname is not None:
-            frame.env.vars[alias.asname.name.value] = Ref(canonical(full))
-        elif from_import:
-            frame.env.vars[full.rsplit(".", 1)[-1]] = Ref(canonical(full))
-        else:
-            first = full.split(".", 1)[0]
-            frame.env.vars[first] = Ref(canonical(first))
+        """`import a.b [as c]`, `from a import b [as c]`: a project module's value, else a library Ref."""
+        whole = alias.asname is not None or from_import  # else `import a.b` binds `a`
+        first = full.split(".", 1)[0]
+        bound = alias.asname.name.value if alias.asname else full.rsplit(".", 1)[-1] if from_import else first
+        value = self._project_import(full, from_import, None if whole else first)
+        frame.env.vars[bound] = Ref(canonical(full if whole else first)) if value is NOT_HANDLED else value
 
     def exec_import_from(self, small: cst.ImportFrom, frame: Frame) -> None:
         if isinstance(small.names, cst.ImportStar):
@@ -320,7 +295,7 @@ class Interpreter:
         if small.relative:
             if self.project is not None:
                 for alias in small.names:
-                    value = self.project.import_name(self._importer(), module, dotted(alias.name), len(small.relative))
+                    value = self.project.resolve(self._importer(), module, len(small.relative), dotted(alias.name))
                     frame.env.vars[(alias.asname.name if alias.asname else alias.name).value] = value
             return
         for alias in small.names:
@@ -330,24 +305,14 @@ class Interpreter:
         origin = self.stack[-1].env.origin if self.stack else None
         return origin[0] if origin else self.path
 
-    def _bind_project_import(self, alias, full: str, frame: Frame, from_import: bool) -> bool:
-        """Bind a name imported from another file of the project; False when it is not one."""
-        importer = self._importer()
+    def _project_import(self, full: str, from_import: bool, binds: Optional[str]):
+        """What an absolute import binds from another file of the project, or NOT_HANDLED."""
+        if self.project is None:
+            return NOT_HANDLED
         if from_import:
             module, _, name = full.rpartition(".")
-            if not self.project.has_module(importer, module, 0):
-                return False
-            value = self.project.import_name(importer, module, name, 0)
-            frame.env.vars[alias.asname.name.value if alias.asname else name] = value
-            return True
-        if not self.project.has_module(importer, full, 0):
-            return False
-        if alias.asname is not None:
-            frame.env.vars[alias.asname.name.value] = self.project.module_value(importer, full, 0)
-        else:
-            first = full.split(".", 1)[0]
-            frame.env.vars[first] = self.project.module_value(importer, first, 0)
-        return True
+            return self.project.resolve(self._importer(), module, 0, name)
+        return self.project.resolve(self._importer(), full, 0, binds=binds)
 
     def exec_if(self, stmt: cst.If, frame: Frame) -> None:
         cond = self.training_path(stmt.test, self.eval(stmt.test, frame), frame, (stmt.body, stmt.orelse))
@@ -777,36 +742,6 @@ def _is_dataclass(cls: Class) -> bool:
     return any(dotted(getattr(d.decorator, "func", d.decorator)).endswith("dataclass") for d in cls.node.decorators)
 
 
-STAR = "*"  # env key: the library modules star-imported there, in order
-STAR_LIBRARIES = {"keras", "tensorflow", "tf_keras", "torch"}
-# What a star import of a library module brings, by the module's last part: the names the
-# frontends know by that module (a name none of them claims stays unknown: quiet).
-_STAR_NAMES = {
-    "models": lambda n: n in ("Sequential", "Model", "load_model"),
-    "losses": lambda n: n.endswith(("Crossentropy", "crossentropy", "Loss")) or n in ("get", "kl_divergence", "KLDivergence"),
-    "activations": lambda n: n.islower(),
-    "utils": lambda n: n == "to_categorical",
-    "np_utils": lambda n: n == "to_categorical",
-    "layers": lambda n: n[:1].isupper(),
-    "core": lambda n: n[:1].isupper(),
-    "nn": lambda n: n[:1].isupper(),
-    "functional": lambda n: n.islower(),
-}
-
-
-def star_imported(modules: tuple, name: str):
-    """The library symbol `name` is, under `from <module> import *` (the last such import that
-    provides it wins, as in Python), else None."""
-    for module in reversed(modules):
-        provides = _STAR_NAMES.get(module.rsplit(".", 1)[-1])
-        if provides is not None and provides(name):
-            return Ref(canonical(module + "." + name))
-    return None
-
-
-GRAD_OFF = ("no_grad", "inference_mode")
-
-
 def _disables_grad(expr) -> bool:
     """`torch.no_grad()`, `torch.inference_mode()` (as a context or a decorator, called or not)."""
     expr = expr.func if isinstance(expr, cst.Call) else expr
@@ -898,46 +833,3 @@ def _int_literal(node):
         return int(node.value.replace("_", ""), 0)
     except ValueError:
         return None
-
-
-class Frontend:
-    """Base class: every hook answers NOT_HANDLED unless a frontend overrides it."""
-
-    def call_ref(self, name, args, node, interp):
-        return NOT_HANDLED
-
-    def call_value(self, callee, args, node, interp):
-        return NOT_HANDLED
-
-    def method(self, receiver, name, args, node, interp):
-        return NOT_HANDLED
-
-    def attribute(self, owner, name, node, interp):
-        return NOT_HANDLED
-
-    def subscript(self, value, indexes, node, interp):
-        return NOT_HANDLED
-
-    def binop(self, left, right, node, interp):
-        return NOT_HANDLED
-
-    def unary(self, value, node, interp):
-        return NOT_HANDLED
-
-    def iterate(self, iterable, interp):
-        return NOT_HANDLED
-
-    def parameter(self, func, param, receiver, interp):
-        return NOT_HANDLED
-
-    def instantiated(self, instance, args, node, interp):
-        return NOT_HANDLED
-
-    def set_attribute(self, owner, name, value, interp):
-        return NOT_HANDLED
-
-    def set_item(self, owner, value, interp):
-        return NOT_HANDLED
-
-    def bindings(self, interp) -> list:
-        return []

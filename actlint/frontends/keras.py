@@ -11,8 +11,7 @@ from dataclasses import dataclass, replace
 
 import libcst as cst
 
-from actlint.checks import batch_axis_finding
-from actlint.facts import LINEAR, LOG_SOFTMAX, OTHER, SIGMOID, SOFTMAX, UNKNOWN, Binding, Head, Loss
+from actlint.facts import LINEAR, LOG_SOFTMAX, OTHER, SIGMOID, SOFTMAX, UNKNOWN, Binding, Head, Loss, Normalization
 from actlint.frontends.data import const_int, const_str, hf_model_class, hf_num_labels
 from actlint.frontends.interp import NOT_HANDLED, Args, Frontend
 from actlint.frontends.values import (
@@ -20,7 +19,6 @@ from actlint.frontends.values import (
     new_id,
 )
 
-AXIS_LOSS = "keras.categorical_crossentropy"  # how the numeric core words ACT202's fix in Keras
 ACTIVATION_NAMES = {"softmax": SOFTMAX, "sigmoid": SIGMOID, "linear": LINEAR, "log_softmax": LOG_SOFTMAX}
 OTHER_ACTIVATIONS = {
     "relu", "relu6", "tanh", "elu", "selu", "gelu", "swish", "silu", "softplus", "softsign",
@@ -103,7 +101,7 @@ def activation_function(name: str):
 
 class KerasFrontend(Frontend):
     def __init__(self):
-        self.local: list = []  # ACT202: Softmax(axis=0) on a layer's output
+        self.local: list = []  # Normalization facts: Softmax(axis=...) layers applied
         self.compiled: list[Compiled] = []
         self.fitted: list[Fitted] = []
         self.heads: list[Head] = []  # every head a model had at some point
@@ -240,9 +238,9 @@ class KerasFrontend(Frontend):
         if layer.kind == "dense":
             return layer.head
         if layer.kind == "activation":
-            if layer.head.axis == 0 and layer.head.activation == SOFTMAX and head.units is not None:
-                # a layer's output (its units known): axis 0 is the batch
-                self.local.append(batch_axis_finding(SOFTMAX, head.units, layer.head.site, "axis", AXIS_LOSS))
+            if layer.head.activation == SOFTMAX:  # on a layer's output (its units known), axis 0 is the batch
+                self.local.append(Normalization(SOFTMAX, layer.head.site, "keras", "axis", layer.head.axis,
+                                                batched=head.units is not None, units=head.units))
             head = _off_units(head, layer.head.activation, layer.head.axis)
             return Head(layer.head.activation, head.units, layer.head.site, head.units_site, layer.head.axis,
                         name=layer.head.name or head.name)

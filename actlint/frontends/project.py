@@ -13,17 +13,18 @@ import os
 from pathlib import Path
 from typing import Callable, Optional
 
+from actlint.frontends.base import NOT_HANDLED
+from actlint.sources import MAX_FILE_SIZE, is_project_root
+
 # Top-level names that are libraries, never project modules (a local `torch.py` is not followed).
 LIBRARIES = {
     "keras", "tensorflow", "tf_keras", "torch", "torchvision", "numpy", "pandas", "sklearn",
     "jax", "flax", "optax", "lightning", "pytorch_lightning", "scipy", "os", "sys", "math",
 }
-MAX_BYTES = 1_000_000
 # Project files one linted file's imports may reach, transitively. A training script's reach a few;
 # a library's modules import dozens of siblings each (torch/_dynamo/__init__.py reaches ~100, seconds of
 # parsing): past the limit the file is analyzed alone, its project imports unknown (quiet).
 MAX_MODULES = 32
-PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 
 
 class TooManyImports(Exception):
@@ -31,14 +32,27 @@ class TooManyImports(Exception):
 
 
 class Project:
-    def __init__(self, parse: Callable[[str], object]):
+    def __init__(self, parse: Callable[[str], object], limit: Callable[[str], int] = lambda path: MAX_FILE_SIZE):
         self.parse = parse  # path -> libcst.Module or None (shared with the engine's cache)
+        self.limit = limit  # path -> the run's max-file-size for it, in bytes (0: none): larger files are not followed
         self.envs: dict = {}  # resolved path -> Env (None: it does not load), once its top level ran to the end
         self.closures: dict = {}  # resolved path -> the project files its top level reached, itself included
         self.loading: list = []  # (path, files reached so far) of the modules whose top level is running
         self.found: dict = {}  # (directory, module, level) -> path or None
         self.touched: set = set()  # files imported by the current analysis: its cache dependencies
         self.deadline: Optional[float] = None  # the linted file's (interp.TIME_BUDGET), imports included
+
+    def resolve(self, importer: str, module: str, level: int = 0, name: Optional[str] = None,
+                binds: Optional[str] = None):
+        """The one import resolver: what an import statement in `importer` binds from the project.
+        `from <level dots><module> import <name>`; with name None, `import <module>`, which binds the
+        value of `binds` when given (`import a.b` binds `a`). NOT_HANDLED when an absolute module is no
+        project file (a library: the interpreter binds its name); else a value, None when unknown."""
+        if level == 0 and not self.has_module(importer, module, 0):
+            return NOT_HANDLED
+        if name is not None:
+            return self.import_name(importer, module, name, level)
+        return self.module_value(importer, binds or module, level)
 
     # -- where a module lives ------------------------------------------------------
 
@@ -60,9 +74,13 @@ class Project:
         for root in _roots(start, level):
             base = root.joinpath(*parts)
             for candidate in ((base.with_suffix(".py"),) if parts else ()) + (base / "__init__.py",):
-                if candidate.is_file() and candidate.stat().st_size <= MAX_BYTES:
+                if candidate.is_file() and self._within_limit(candidate):
                     return None if _another_installed_package(candidate, start) else _display(candidate, absolute)
         return None
+
+    def _within_limit(self, path: Path) -> bool:
+        limit = self.limit(str(path))
+        return not limit or path.stat().st_size <= limit
 
     # -- what it defines -------------------------------------------------------------
 
@@ -167,7 +185,7 @@ def _roots(start: Path, level: int):
         folder = folder.parent
         roots.append(folder)
     for folder in list(start.parents)[:5]:
-        if any((folder / marker).exists() for marker in PROJECT_MARKERS):
+        if is_project_root(folder):
             if folder not in roots:
                 roots.append(folder)
             break

@@ -11,11 +11,11 @@ from dataclasses import replace
 
 import libcst as cst
 
-from actlint.facts import INDEX, LINEAR, LOG_SOFTMAX, OTHER, SOFTMAX, UNKNOWN, Binding, Head, Loss, Target
+from actlint.facts import INDEX, LINEAR, LOG_SOFTMAX, OTHER, SOFTMAX, UNKNOWN, Binding, Head, Loss, Normalization, Target
 from actlint.frontends.data import const_int
 from actlint.frontends.interp import NOT_HANDLED, Frontend
 from actlint.frontends.keras import LOSS_CLASSES, LOSS_NAMES, activation_function, run_call
-from actlint.frontends.torch import batch_axis_finding, clipped, is_batched, log_of, tensor_binop
+from actlint.frontends.torch import clipped, is_batched, log_of, tensor_binop
 from actlint.frontends.values import Const, Instance, LossVal, ModelVal, Obj, Ref, Seq, TargetVal, Tensor, new_id
 
 TF = "tf"
@@ -35,8 +35,6 @@ SOFTMAX_FUNCTIONS = {
     "tf.nn.softmax": SOFTMAX, "tf.math.softmax": SOFTMAX, "tf.nn.log_softmax": LOG_SOFTMAX,
     "tf.math.log_softmax": LOG_SOFTMAX,
 }
-# ACT202 is found before any loss is known; the numeric core words its fix in the framework of this loss.
-AXIS_LOSS = "tf.softmax_cross_entropy_with_logits"
 LOG_FUNCTIONS = {"tf.log", "tf.math.log", "keras.backend.log", "keras.ops.log"}
 CLIP_FUNCTIONS = {"tf.clip_by_value", "keras.backend.clip", "keras.ops.clip", "tf.maximum", "tf.math.maximum"}
 INITIALIZERS = {
@@ -53,7 +51,7 @@ INT_DTYPES = {"tf.int32", "tf.int64", "tf.uint8", "tf.int16", "numpy.int32", "nu
 
 class TfNNFrontend(Frontend):
     def __init__(self):
-        self.local: list = []
+        self.local: list = []  # Normalization and LogOfProbability facts
         self.pairs: list = []  # (Binding, the labels value: a placeholder's target is known once it is fed)
         self.fed: dict = {}  # placeholder id -> Target fed to it
 
@@ -76,11 +74,12 @@ class TfNNFrontend(Frontend):
         return self.graph_call(name, args, node, interp)
 
     def check_axis(self, act, args, node, interp):
-        """ACT202: softmax over axis 0 of a layer's output, which is the batch."""
+        """The axis a softmax runs over, for ACT202 (axis 0 of a layer's output is the batch)."""
         axis = args.get(1, "axis") if args.given(1, "axis") else args.get(None, "dim")
         tensor = args.get(0, "logits")
-        if const_int(axis) == 0 and is_batched(tensor):
-            self.local.append(batch_axis_finding(act, tensor.head.units, interp.site(node), "axis", AXIS_LOSS))
+        units = tensor.head.units if isinstance(tensor, Tensor) else None
+        self.local.append(Normalization(act, interp.site(node), TF, "axis", const_int(axis), batched=is_batched(tensor),
+                                        units=units))
 
     def keras_loss_function(self, name, args, node, interp):
         last = name.rsplit(".", 1)[-1]
@@ -92,7 +91,7 @@ class TfNNFrontend(Frontend):
         return self.bind(loss, args.get(1, "y_pred") or args.get(1, "output"), args.get(0, "y_true") or args.get(0, "target"))
 
     def call_value(self, callee, args, node, interp):
-        if isinstance(callee, LossVal) and callee.loss.id.startswith("keras."):
+        if isinstance(callee, LossVal) and callee.loss.framework == "keras":
             return self.bind(callee.loss, args.get(1, "y_pred"), args.get(0, "y_true"))
         if isinstance(callee, Instance) and _is_keras_model(callee.model):  # model(x) in a GradientTape loop
             call = callee.cls.method("call")

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from actlint.checks import Finding, batch_axis_finding
 from actlint.facts import INDEX, LINEAR, LOG_SOFTMAX, MULTI_HOT, ONE_HOT, OTHER, SIGMOID, SOFTMAX, UNKNOWN
-from actlint.facts import Binding, Head, Loss
+from actlint.facts import Binding, Head, LogOfProbability, Loss, Normalization
 from actlint.frontends.data import const_int, hf_model_class, hf_num_labels, target
 from actlint.frontends.interp import NOT_HANDLED, Args, Frontend
 from actlint.frontends.values import (
@@ -23,8 +22,6 @@ from actlint.frontends.values import (
 TORCH = "torch"
 BATCH_AXIS_RANKS = (0, 1, 3)  # where torch's implicit softmax dim is 0
 F = "torch.nn.functional."
-# ACT202 is found before any loss is known; the numeric core words its fix in the framework of this loss.
-FRAMEWORK_LOSS = "torch.cross_entropy"
 
 OTHER_ACTIVATIONS = (
     "relu", "relu6", "tanh", "gelu", "elu", "selu", "silu", "mish", "leaky_relu", "softplus", "hardtanh",
@@ -143,7 +140,7 @@ def is_batched(tensor) -> bool:
 
 class TorchFrontend(Frontend):
     def __init__(self):
-        self.local: list[Finding] = []
+        self.local: list = []  # Normalization and LogOfProbability facts
         self.pairs: list[Binding] = []
         self.heads: list[Head] = []  # single-unit softmax heads: wrong with or without a loss
 
@@ -261,38 +258,20 @@ class TorchFrontend(Frontend):
         tensor = tensor if isinstance(tensor, Tensor) else None
         axis = const_int(dim)
         site = interp.site(node)
-        if axis == 0 and is_batched(tensor):
-            self.batch_axis(act, tensor.head.units, site)
+        units = tensor.head.units if tensor is not None else None
+        self.local.append(Normalization(act, site, TORCH, "dim", axis, rank=_rank(tensor), batched=is_batched(tensor),
+                                        units=units))
         head = tensor.head if tensor is not None else torch_head()
         return Tensor(_without_units_off_axis(head, act, axis, _rank(tensor)).with_activation(act, site, axis),
                       rank=_rank(tensor))
 
-    # -- local findings (ACT202) ----------------------------------------------------------
+    # -- facts for the one-call rules (ACT202) ----------------------------------------------
 
     def implicit_dim(self, spelling, act, site, rank, units):
-        """ACT202: an error where the rank is known to make torch pick dim 0, else a warning."""
-        if rank in BATCH_AXIS_RANKS:
-            message = f"{spelling} without dim on a {rank}-D tensor: torch picks dim 0, so it normalizes across the batch"
-        else:
-            message = (f"{spelling} without dim: torch picks the axis from the input's rank (dim 0, the batch, "
-                       "for 1-D and 3-D inputs) and warns")
-        self.report(Finding(
-            "ACT202", site, message, "pass the class axis explicitly: dim=-1",
-            facts=(("activation", act), ("axis", None), ("units", units), ("loss", FRAMEWORK_LOSS)),
-            severity=None if rank in BATCH_AXIS_RANKS else "warning",
-        ))
-
-    def batch_axis(self, act, units, site):
-        self.report(batch_axis_finding(act, units, site, "dim", FRAMEWORK_LOSS))
-
-    def report(self, finding: Finding) -> None:
-        """Once per call site (forward runs more than once); an error replaces a warning there."""
-        for i, seen in enumerate(self.local):
-            if seen.code == finding.code and seen.site.node is finding.site.node:
-                if seen.severity == "warning" and finding.severity is None:
-                    self.local[i] = finding
-                return
-        self.local.append(finding)
+        """A softmax without dim: torch picks dim 0 for 0-, 1- and 3-D inputs, else dim 1."""
+        implied = None if rank is None else 0 if rank in BATCH_AXIS_RANKS else 1
+        self.local.append(Normalization(act, site, TORCH, "dim", None, True, implied, rank, units=units,
+                                        spelling=spelling))
 
     # -- models at work -------------------------------------------------------------------
 
@@ -329,7 +308,7 @@ class TorchFrontend(Frontend):
             return Seq((Tensor(torch_head(), rank=3), None))
         if isinstance(callee, (Layer, ModelVal)) and _is_torch(callee):
             return self.apply(callee, _as_tensor(args.get(0, "input")), interp)
-        if isinstance(callee, LossVal) and callee.loss.id.startswith("torch"):
+        if isinstance(callee, LossVal) and callee.loss.framework == TORCH:
             return self.bind(callee.loss, args.get(0, "input"), args.get(1, "target"))
         return NOT_HANDLED
 
@@ -357,10 +336,11 @@ class TorchFrontend(Frontend):
         return Tensor(torch_head())
 
     def check_module_dim(self, layer, tensor):
-        if layer.head.axis == 0 and is_batched(tensor):
-            self.batch_axis(layer.head.activation, tensor.head.units, layer.head.site)
-        if isinstance(layer.inner, str) and tensor.rank in BATCH_AXIS_RANKS:  # inner: the implicit-dim spelling
+        if isinstance(layer.inner, str):  # inner: the implicit-dim spelling
             self.implicit_dim(layer.inner, layer.head.activation, layer.head.site, tensor.rank, tensor.head.units)
+        else:
+            self.local.append(Normalization(layer.head.activation, layer.head.site, TORCH, "dim", layer.head.axis,
+                                            rank=tensor.rank, batched=is_batched(tensor), units=tensor.head.units))
 
     def fold(self, model: ModelVal, tensor: Tensor, interp) -> Tensor:
         for layer in model.layers:
@@ -390,7 +370,7 @@ class TorchFrontend(Frontend):
             return self.tensor_method(receiver, name, args, node, interp)
         if isinstance(receiver, (Instance, ModelVal)) and _is_torch_model(receiver) and name in MODEL_SELF_METHODS:
             return receiver
-        if isinstance(receiver, LossVal) and receiver.loss.id.startswith("torch") and name in MODEL_SELF_METHODS:
+        if isinstance(receiver, LossVal) and receiver.loss.framework == TORCH and name in MODEL_SELF_METHODS:
             return receiver
         if isinstance(receiver, Instance) and _is_torch_model(receiver) and name == "forward":
             return self.forward(receiver, args, interp)
@@ -575,21 +555,15 @@ class TorchFrontend(Frontend):
 
 
 def log_of(tensor, node, interp, local: list):
-    """log() of a tensor: log-probabilities for a softmax; ACT501 when nothing keeps it from log(0)."""
+    """log() of a tensor: log-probabilities for a softmax; recorded for ACT501 (log of a probability)."""
     if not isinstance(tensor, Tensor):
         return None
     act = tensor.head.activation
     # Under no_grad (a Hungarian matcher's cost matrix, an evaluation metric) nothing is trained
     # on the value: it is no loss, and an inf there is the caller's business.
-    if act in (SOFTMAX, SIGMOID) and not tensor.bounded and not interp.grad_off and not only_sampled(node, interp):
-        local.append(Finding(
-            "ACT501", interp.site(node),
-            f"log of a {act} output is computed by hand: it underflows to log(0) = -inf for confident "
-            "predictions, and the loss becomes inf or NaN",
-            "use log_softmax (or a with-logits loss) on the logits" if act == SOFTMAX
-            else "use logsigmoid (or a with-logits loss) on the logits",
-            facts=(("activation", act), ("units", tensor.head.units)),
-        ))
+    considered = act in (SOFTMAX, SIGMOID) and not tensor.bounded and not interp.grad_off
+    trained = not interp.grad_off and not (considered and only_sampled(node, interp))  # a sampler's input is no loss
+    local.append(LogOfProbability(act, interp.site(node), tensor.head.units, tensor.bounded, trained))
     if act == SOFTMAX:
         return Tensor(tensor.head.with_activation(LOG_SOFTMAX, interp.site(node), tensor.head.axis))
     return Tensor(Head(OTHER if act == SIGMOID else UNKNOWN, tensor.head.units, framework=tensor.head.framework))
