@@ -260,6 +260,8 @@ def _act102(f: Facts):
 
 def _act103(f: Facts):
     family = f.family
+    if f.activation == "log_softmax":
+        return _act103_log_probabilities(f)
     if f.framework == "torch":
         return _act103_torch(f)
     if family in ("categorical", "sparse"):
@@ -275,6 +277,16 @@ def _act103_torch(f: Facts):
              f"raises 'all elements of input should be between 0 and 1'; "
              f"{_fix_sentence('BCEWithLogitsLoss on the logits', 'the binary cross-entropy of sigmoid', check)}.")
     return _fix_ok(check) and outside > 0, claim, {"outside_unit_interval": outside, **_fix_witness(check)}
+
+
+def _act103_log_probabilities(f: Facts):
+    z = seeded_logits(batch_size(f.k), f.k)
+    outside = claims.log_softmax_outside_unit_interval_fraction(z)
+    torch = "torch raises 'all elements of input should be between 0 and 1'" if f.framework == "torch" else \
+        "Keras clips every one of them to 1e-7, so the loss no longer depends on the model"
+    claim = (f"log_softmax outputs are log-probabilities: {outside:.0%} of them on seeded logits over {_classes(f)} "
+             f"lie outside [0, 1], where {torch}; a probability loss needs the probabilities themselves.")
+    return outside == 1.0, claim, {"outside_unit_interval": outside}
 
 
 def _act103_keras_binary(f: Facts):
@@ -363,6 +375,11 @@ def _act106(f: Facts):
 
 def _act201(f: Facts):
     z = np.concatenate([seeded_logits(16, 1).ravel(), [-1e4, 1e4]])
+    if f.activation == "log_softmax":
+        lo, hi = claims.single_unit_log_softmax_range(z)
+        claim = (f"log_softmax over a single unit outputs exactly {hi:g} for every input (log 1: the softmax is "
+                 f"always 1.0), so no loss on it can depend on the input.")
+        return lo == hi == 0.0, claim, {"output_min": lo, "output_max": hi}
     lo, hi = claims.single_unit_softmax_range(z)
     grad = claims.single_unit_softmax_gradient(z)
     fixed_lo, fixed_hi = claims.sigmoid_range(seeded_logits(16, 1))

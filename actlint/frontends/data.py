@@ -138,7 +138,8 @@ class DataFrontend(Frontend):
         if name.startswith("keras.datasets.") and last == "load_data":
             return self.dataset(name.split(".")[-2], args, node, interp)
         if last == "to_categorical" and name.startswith(("keras.", "np_utils")):
-            return self.one_hot(args.get(0, "y"), args.get(1, "num_classes"), node, interp, "to_categorical")
+            classes = args.get(1, "num_classes") or args.get(None, "nb_classes")  # nb_classes: Keras 1
+            return self.one_hot(args.get(0, "y"), classes, node, interp, "to_categorical")
         if name in ("tf.one_hot", "keras.ops.one_hot", "keras.backend.one_hot"):
             depth = args.get(1, "depth") or args.get(1, "num_classes")
             return self.one_hot(args.get(0, "indices") or args.get(0, "x"), depth, node, interp, name)

@@ -57,6 +57,11 @@ LOSS_CLASSES = {
     "KLDivergence": ("keras.kl_divergence", None),
 }
 FIT_METHODS = ("fit", "fit_generator", "train_on_batch")
+# Keras 1 spellings: the layer each names today, and the keyword that held the filter count.
+KERAS1_LAYERS = {"Convolution1D": "Conv1D", "Convolution2D": "Conv2D", "Convolution3D": "Conv3D",
+                 "AtrousConvolution2D": "Conv2D", "SeparableConvolution2D": "SeparableConv2D",
+                 "Deconvolution2D": "Conv2DTranspose"}
+LOSS_MODULES = (".losses.", ".objectives.")  # keras.objectives: the Keras 1 name of keras.losses
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,7 @@ class Compiled:
     loss: object  # the evaluated loss argument
     loss_node: object = None
     order: int = 0  # when it ran, among compiles and fits
+    path: tuple = ()  # the branch conditions it was compiled under (Binding.path)
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,10 @@ def is_hf_tf_classifier(name: str) -> bool:
     """`transformers.TFAutoModelForSequenceClassification[.from_pretrained]` and the like."""
     cls = hf_model_class(name)
     return cls is not None and cls.startswith("TF") and cls.endswith(HF_TF_HEADS)
+
+
+def _given_either(args, index, name, old_name) -> bool:
+    return args.given(index, name) or args.given(None, old_name)
 
 
 def keras_name(name: str) -> str:
@@ -122,8 +132,9 @@ class KerasFrontend(Frontend):
             return NOT_HANDLED
         if last == "Sequential":
             return self.sequential(args.get(0, "layers"), node, interp)
-        if last in ("Model", "Functional") and args.given(0, "inputs") and args.given(1, "outputs"):
-            return self.functional(args.get(1, "outputs"), node, interp)
+        if last in ("Model", "Functional") and _given_either(args, 0, "inputs", "input") and \
+                _given_either(args, 1, "outputs", "output"):  # input=/output=: Keras 1
+            return self.functional(args.get(1, "outputs") or args.get(None, "output"), node, interp)
         if last in ("Input", "InputLayer"):
             return Tensor(Head(UNKNOWN))
         if last in LOSS_CLASSES and ".losses." in name:
@@ -137,10 +148,11 @@ class KerasFrontend(Frontend):
 
     def layer(self, last, args, node, interp) -> Layer:
         site = interp.site(node)
+        last = KERAS1_LAYERS.get(last, last)
         name = const_str(args.get(None, "name"))
         if last in UNIT_LAYERS:
             units = const_int(args.get(0, "units") or args.get(None, "output_dim") if last == "Dense"
-                              else args.get(0, "filters"))
+                              else args.get(0, "filters") or args.get(None, "nb_filter"))
             act = self.activation_value(args.get(UNIT_LAYERS[last], "activation"), interp)
             if not args.given(UNIT_LAYERS[last], "activation"):
                 act = OTHER if last in ("SimpleRNN", "LSTM", "GRU") else LINEAR  # tanh / no activation
@@ -285,7 +297,8 @@ class KerasFrontend(Frontend):
         if name == "compile":
             loss_node = args.node(1, "loss")
             heads = self.heads_of(model, interp)
-            self.compiled.append(Compiled(model.id, heads, args.get(1, "loss"), loss_node, next(self.order)))
+            self.compiled.append(Compiled(model.id, heads, args.get(1, "loss"), loss_node,
+                                          order=next(self.order), path=interp.conditions))
             return Const(None)
         if name in FIT_METHODS:
             self.fitted.append(Fitted(model.id, _fit_target(args), next(self.order)))
@@ -333,7 +346,7 @@ class KerasFrontend(Frontend):
             targets = [f.target for f in self._fits_of(compiled)] or [None]
             for head, loss in _pair_losses(compiled, interp):
                 for target in dict.fromkeys(targets):
-                    out.append(Binding(head, loss, target if len(compiled.heads) == 1 else None))
+                    out.append(Binding(head, loss, target if len(compiled.heads) == 1 else None, compiled.path))
         return out
 
 
@@ -359,7 +372,7 @@ def keras_loss(value, node, interp):
         loss_id = LOSS_NAMES.get(value.value.lower())
         site = value.site or interp.site(node)
         return Loss(loss_id, site, False, repr(value.value)) if loss_id else None
-    if isinstance(value, Ref) and keras_name(value.name) in LOSS_NAMES and ".losses." in value.name:
+    if isinstance(value, Ref) and keras_name(value.name) in LOSS_NAMES and any(m in value.name for m in LOSS_MODULES):
         return Loss(LOSS_NAMES[keras_name(value.name)], interp.site(node), False, keras_name(value.name))
     return None
 

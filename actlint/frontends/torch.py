@@ -76,13 +76,15 @@ LOSS_FUNCTIONS = {
     "torchvision.ops.focal_loss.sigmoid_focal_loss": "torchvision.sigmoid_focal_loss",
 }
 PASS_THROUGH_FUNCTIONS = {"torch.squeeze", "torch.unsqueeze", "torch.clone", F + "dropout", F + "dropout1d"}
-RESHAPE_METHODS = {"view", "reshape", "flatten", "squeeze", "squeeze_", "unsqueeze", "unsqueeze_"}
+RESHAPE_METHODS = {
+    "view", "reshape", "flatten", "squeeze", "squeeze_", "unsqueeze", "unsqueeze_", "resize", "resize_", "expand",
+}
 RANK_3_FUNCTIONS = {"torch.bmm", "torch.baddbmm"}
 RANDOM_TENSORS = {"torch.randn", "torch.rand"}
 TENSOR_PASS_THROUGH = {
     "view", "reshape", "flatten", "squeeze", "squeeze_", "unsqueeze", "contiguous", "float", "double", "half",
     "to", "cuda", "cpu", "clone", "detach", "permute", "transpose", "type", "view_as", "reshape_as",
-    "requires_grad_",
+    "requires_grad_", "expand_as",
 }
 # Methods that keep a target's encoding (Data's list has the common ones: float, long, to, view, ...).
 TARGET_PASS_THROUGH = {"clamp", "clamp_", "clip", "clip_", "bool", "byte", "half", "contiguous"}
@@ -152,7 +154,7 @@ class TorchFrontend(Frontend):
         if name in LOSS_FUNCTIONS:
             classes = weighted_classes(args.get(2, "weight"), args.get(None, "pos_weight"))
             return self.bind(Loss(LOSS_FUNCTIONS[name], interp.site(node), False, _short(name), classes),
-                             args.get(0, "input"), args.get(1, "target"))
+                             args.get(0, "input"), args.get(1, "target"), interp.conditions)
         if name in LOG_FUNCTIONS:
             return log_of(args.get(0, "input"), node, interp, self.local)
         if name in CLIP_FUNCTIONS:
@@ -309,7 +311,7 @@ class TorchFrontend(Frontend):
         if isinstance(callee, (Layer, ModelVal)) and _is_torch(callee):
             return self.apply(callee, _as_tensor(args.get(0, "input")), interp)
         if isinstance(callee, LossVal) and callee.loss.framework == TORCH:
-            return self.bind(callee.loss, args.get(0, "input"), args.get(1, "target"))
+            return self.bind(callee.loss, args.get(0, "input"), args.get(1, "target"), interp.conditions)
         return NOT_HANDLED
 
     def apply(self, layer, tensor: Tensor, interp) -> Tensor:
@@ -349,14 +351,14 @@ class TorchFrontend(Frontend):
         return tensor
 
     def note(self, head: Head) -> None:
-        if head.activation == SOFTMAX and head.units == 1:
+        if head.activation in (SOFTMAX, LOG_SOFTMAX) and head.units == 1:
             self.heads.append(head)
 
-    def bind(self, loss: Loss, prediction, labels):
+    def bind(self, loss: Loss, prediction, labels, path=()):
         head = prediction.head if isinstance(prediction, Tensor) else torch_head()
         if isinstance(labels, Obj) and labels.kind == "index_columns":  # y.unsqueeze(1) for BCE
             labels = labels.get("target")
-        self.pairs.append(Binding(head, loss, labels.target if isinstance(labels, TargetVal) else None))
+        self.pairs.append(Binding(head, loss, labels.target if isinstance(labels, TargetVal) else None, path))
         return None
 
     # -- tensors --------------------------------------------------------------------------
@@ -415,6 +417,9 @@ class TorchFrontend(Frontend):
             return Tensor(head, tensor.bounded, reshaped_rank(name, tensor.rank, args))
         if name in ("permute", "transpose", "swapaxes", "movedim", "mT", "t"):  # the units may move off the last axis
             return Tensor(replace(tensor.head, units=None, units_site=None), tensor.bounded, tensor.rank)
+        if name == "narrow":  # a slice along one axis: the units stay only when it is the batch
+            head = tensor.head if const_int(args.get(0, "dim")) == 0 else replace(tensor.head, units=None, units_site=None)
+            return Tensor(head, tensor.bounded, tensor.rank)
         if name in TENSOR_PASS_THROUGH:
             return tensor
         if name in ("log", "log_"):
@@ -793,7 +798,7 @@ def _is_torch_model(value) -> bool:
 
 def reshaped_rank(name, rank, args: Args):
     """The rank after view/reshape/flatten/squeeze/unsqueeze, where the arguments fix it."""
-    if name in ("view", "reshape"):
+    if name in ("view", "reshape", "resize", "resize_", "expand"):
         shape = args.pos[0] if len(args.pos) == 1 and isinstance(args.pos[0], Seq) else args.pos
         return len(shape.items if isinstance(shape, Seq) else shape) or None
     if name == "flatten":

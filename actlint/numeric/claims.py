@@ -131,6 +131,16 @@ def single_unit_softmax_gradient(z) -> float:
     return float(np.max(np.abs(softmax_jvp(z, np.ones_like(z)))))
 
 
+def single_unit_log_softmax_range(z) -> tuple:
+    p = log_softmax(np.reshape(z, (-1, 1)))
+    return float(p.min()), float(p.max())
+
+
+def log_softmax_outside_unit_interval_fraction(z) -> float:
+    """Fraction of log_softmax outputs a probability loss rejects (torch BCELoss raises on any)."""
+    return out_of_unit_interval_fraction(log_softmax(z))
+
+
 def sigmoid_range(z) -> tuple:
     s = sigmoid(z)
     return float(s.min()), float(s.max())
