@@ -13,7 +13,7 @@ from typing import Optional
 
 from actlint.catalogue import Contract, contracts
 from actlint.facts import (
-    BINARY, INDEX, LINEAR, LOG_SOFTMAX, MULTI_HOT, ONE_HOT, SIGMOID, SOFTMAX, UNKNOWN, Binding, LogOfProbability,
+    BINARY, INDEX, LINEAR, LOG_SOFTMAX, MULTI_HOT, ONE_HOT, SIGMOID, SOFT, SOFTMAX, UNKNOWN, Binding, LogOfProbability,
     Normalization, Site,
 )
 
@@ -88,15 +88,16 @@ class Context:
 
 def double_softmax(c: Context):
     if c.act == SOFTMAX and c.expected == "logits" and c.family in ("categorical", "sparse"):
-        fix = "drop the softmax and feed the logits" if c.framework in ("torch", "tf") else \
-            "set from_logits=False, or drop the softmax"
+        fix = "set from_logits=False, or drop the softmax" if c.contract.input_from_logits else \
+            "drop the softmax and feed the logits"
         return "ACT101", f"softmax output is fed to {c.loss_name}, which expects logits and applies softmax again", fix
 
 
 def double_sigmoid(c: Context):
     if c.act == SIGMOID and c.expected == "logits" and c.family == "binary":
         fix = "use BCELoss, or drop the sigmoid" if c.framework == "torch" else \
-            "set from_logits=False, or drop the sigmoid"
+            "set from_logits=False, or drop the sigmoid" if c.contract.input_from_logits else \
+            "drop the sigmoid and feed the logits"
         return "ACT102", f"sigmoid output is fed to {c.loss_name}, which expects logits and applies sigmoid again", fix
 
 
@@ -105,7 +106,8 @@ def logits_into_probability_loss(c: Context):
         return "ACT103", f"log-probabilities (log_softmax, all <= 0) are fed to {c.loss_name}, which expects probabilities in [0, 1]", \
             "use sigmoid (independent labels) or softmax probabilities, or NLLLoss on the log_softmax for exclusive classes"
     if c.act == LINEAR and c.expected in ("probabilities", "distribution") and c.family in ("binary", "categorical", "sparse"):
-        fix = "use BCEWithLogitsLoss" if c.framework == "torch" else "pass from_logits=True to the loss"
+        fix = "use BCEWithLogitsLoss" if c.framework == "torch" else "pass from_logits=True to the loss" \
+            if c.contract.input_from_logits else "end the model with a softmax, or use a loss that takes logits"
         return "ACT103", f"raw logits (no output activation) are fed to {c.loss_name}, which expects probabilities", fix
 
 
@@ -149,8 +151,9 @@ PAIRING_RULES = (
 
 
 def one_hot_with_sparse_loss(c: Context):
-    if c.encoding == ONE_HOT and c.family in ("sparse", "nll"):
-        return "ACT301", f"{c.loss_name} expects integer class ids, but the targets are one-hot ({c.target.spelling})", \
+    if c.encoding in (ONE_HOT, SOFT) and c.family in ("sparse", "nll"):
+        what = "one-hot" if c.encoding == ONE_HOT else "soft class weights (mixed or smoothed rows)"
+        return "ACT301", f"{c.loss_name} expects integer class ids, but the targets are {what} ({c.target.spelling})", \
             "use the categorical (non-sparse) loss, or keep the labels as integers"
 
 

@@ -93,8 +93,8 @@ def test_every_code_has_explain_output(code):
 
 def test_the_contract_table_names_each_losss_framework_and_family():
     for loss_id, contract in contracts().items():
-        assert contract.framework in ("keras", "torch", "tf"), loss_id
-        assert contract.family in ("binary", "categorical", "sparse", "nll", "kl"), loss_id
+        assert contract.framework in ("keras", "torch", "tf", "transformers", "optax", "timm", "skorch"), loss_id
+        assert contract.family in ("binary", "categorical", "sparse", "nll", "kl", "regression"), loss_id
 
 
 # -- the pairing and target rules, called on hand-built bindings --------------------------------

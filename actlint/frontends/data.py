@@ -9,29 +9,16 @@ from dataclasses import replace
 
 import libcst as cst
 
-from actlint.facts import BINARY, CONTINUOUS, INDEX, MULTI_HOT, ONE_HOT, UNKNOWN, Target
+from actlint.catalogue import datasets
+from actlint.facts import BINARY, INDEX, MULTI_HOT, ONE_HOT, UNKNOWN, Target
 from actlint.frontends.interp import NOT_HANDLED, Args, Frontend
-from actlint.frontends.values import Const, Data, Function, Obj, Seq, TargetVal
+from actlint.frontends.values import Const, Data, Function, Mapping, Obj, Seq, TargetVal
 
-# keras.datasets.<name>.load_data(): ((x_train, y_train), (x_test, y_test)).
-DATASETS = {
-    "mnist": (INDEX, 10),
-    "fashion_mnist": (INDEX, 10),
-    "cifar10": (INDEX, 10),
-    "cifar100": (INDEX, 100),
-    "imdb": (BINARY, 2),
-    "reuters": (INDEX, 46),
-    "boston_housing": (CONTINUOUS, None),
-    "california_housing": (CONTINUOUS, None),
-}
-
-# sklearn.datasets.load_<name>(): a Bunch whose .target holds integer class ids.
-SKLEARN_DATASETS = {
-    "load_iris": (INDEX, 3),
-    "load_digits": (INDEX, 10),
-    "load_wine": (INDEX, 3),
-    "load_breast_cancer": (BINARY, 2),
-}
+# Label facts of datasets loaded by name (rules/datasets.toml): name -> (encoding, classes).
+DATASETS = datasets()["keras"]  # keras.datasets.<name>.load_data(): ((x_train, y_train), (x_test, y_test))
+SKLEARN_DATASETS = datasets()["sklearn"]  # sklearn.datasets.load_<name>(): a Bunch whose .target holds the labels
+TFDS_DATASETS = datasets()["tfds"]
+HF_DATASETS = datasets()["huggingface"]
 
 # Keras generator class_mode / dataset label_mode -> encoding.
 LABEL_MODES = {
@@ -110,8 +97,15 @@ def hf_model_class(name: str):
 
 
 def hf_num_labels(name: str, args: Args, site):
-    """(units, the site that sets them) of a transformers classifier: `num_labels=` given to from_pretrained."""
+    """(units, the site that sets them) of a transformers classifier: `num_labels=` given to
+    from_pretrained, or to the config it is given."""
     units = const_int(args.get(None, "num_labels")) if name.endswith("from_pretrained") else None
+    label2id = args.get(None, "label2id")
+    if units is None and name.endswith("from_pretrained") and isinstance(label2id, Mapping):
+        units = len(label2id.items)  # label2id={"neg": 0, "pos": 1}: one label per entry
+    config = args.get(None, "config")
+    if units is None and isinstance(config, Obj) and config.kind == "hf_config":  # AutoConfig(num_labels=3)
+        units, site = const_int(config.get("num_labels")), config.site
     return units, (site if units is not None else None)
 
 

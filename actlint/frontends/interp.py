@@ -539,11 +539,11 @@ class Interpreter:
         text = node.value
         if text[0] in "'\"" and "\\" not in text and text[:3] not in ('"""', "'''"):
             return Const(text[1:-1], self.site(node))  # the common case, without literal_eval
-        value = node.evaluated_value
+        value = _evaluated(node)
         return Const(value, self.site(node)) if isinstance(value, str) else None
 
     def eval_ConcatenatedString(self, node, frame):
-        value = node.evaluated_value
+        value = _evaluated(node)
         return Const(value) if isinstance(value, str) else None
 
     def eval_Tuple(self, node, frame):
@@ -928,3 +928,13 @@ def _int_literal(node):
         return int(node.value.replace("_", ""), 0)
     except ValueError:
         return None
+
+
+def _evaluated(node):
+    """A string literal's value (libcst's, by ast.literal_eval), quietly: an invalid escape (`"\\8"`)
+    warns about the user's code, noise on actlint's stderr and an error under `-W error`."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return node.evaluated_value

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from actlint.catalogue import datasets
 from actlint.facts import INDEX, LINEAR, LOG_SOFTMAX, MULTI_HOT, ONE_HOT, OTHER, SIGMOID, SOFTMAX, UNKNOWN
 from actlint.facts import Binding, Head, LogOfProbability, Loss, Normalization
 from actlint.frontends.data import const_int, hf_model_class, hf_num_labels, target
@@ -101,12 +102,7 @@ MODULE_BASES = {"torch.nn.Module", "pytorch_lightning.LightningModule", "lightni
 TENSOR_CONSTRUCTORS = {"torch.tensor", "torch.Tensor", "torch.FloatTensor", "torch.as_tensor"}
 LIGHTNING_TRAINERS = {"pytorch_lightning.Trainer", "lightning.Trainer", "lightning.pytorch.Trainer"}
 # torchvision.datasets.<name>: integer class ids, and the class count where the dataset fixes it.
-TORCHVISION_DATASETS = {
-    "MNIST": 10, "FashionMNIST": 10, "KMNIST": 10, "QMNIST": 10, "CIFAR10": 10, "CIFAR100": 100,
-    "SVHN": 10, "STL10": 10, "GTSRB": 43, "EuroSAT": 10, "Flowers102": 102, "Food101": 101,
-    "OxfordIIITPet": 37, "StanfordCars": 196, "DTD": 47, "Caltech101": 101, "Country211": 211,
-    "ImageFolder": None, "DatasetFolder": None, "EMNIST": None, "ImageNet": 1000, "Places365": 365,
-}
+TORCHVISION_DATASETS = {name: classes for name, (_, classes) in datasets()["torchvision"].items()}
 DATA_WRAPPERS = {  # canonical name -> positional index of the dataset argument
     "torch.utils.data.DataLoader": 0, "torch.utils.data.dataloader.DataLoader": 0,
     "torch.utils.data.Subset": 0, "tqdm.tqdm": 0, "tqdm.auto.tqdm": 0, "tqdm.notebook.tqdm": 0,
@@ -402,7 +398,10 @@ class TorchFrontend(Frontend):
         if step is None:
             return None
         loader = args.get(1, "train_dataloaders")
-        if loader is None and model.cls.method("train_dataloader") is not None:
+        data = args.get(3, "datamodule") or loader  # fit(model, datamodule=dm) or fit(model, dm)
+        if isinstance(data, Instance) and data.cls.method("train_dataloader") is not None:
+            loader = datamodule_loader(data, interp)
+        elif loader is None and model.cls.method("train_dataloader") is not None:
             loader = interp.call_function(model.cls.method("train_dataloader"), Args(), model)
         interp.call_function(step, Args(pos=[interp.element_of(loader), Const(0)]), model)
         return None
@@ -653,6 +652,14 @@ def _names(scope, name: str) -> list:
     if scope is not None:
         scope.visit(Find())
     return found
+
+
+def datamodule_loader(data, interp):
+    """A LightningDataModule's training loader, after the setup("fit") that Trainer.fit runs first."""
+    setup = data.cls.method("setup")
+    if setup is not None:
+        interp.call_function(setup, Args(pos=[Const("fit")]), data)
+    return interp.call_function(data.cls.method("train_dataloader"), Args(), data)
 
 
 def vector(length) -> Obj:
