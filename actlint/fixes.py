@@ -72,12 +72,18 @@ def attach(findings: list, bindings: list) -> list:
     out = []
     for finding in findings:
         fix = _guarded(fix_for, finding)
-        if fix is not None and any(id(e.site.node) in shared for e in fix.edits):
+        if fix is not None and (_rests_on_assumption(finding) or any(id(e.site.node) in shared for e in fix.edits)):
             fix = replace(fix, applicability=UNSAFE)
         if fix is not None:
             fix = _guarded(lambda _, fix=fix: replace(fix, edits=tuple(_narrowed(e) for e in fix.edits)), finding)
         out.append(replace(finding, fix=fix) if fix else finding)
     return out
+
+
+def _rests_on_assumption(finding) -> bool:
+    """A finding whose head was resolved by an assumption (an unresolved training flag taken as
+    "training") gets no safe fix."""
+    return finding.binding is not None and finding.binding.head.assumed
 
 
 def _guarded(compute, finding):

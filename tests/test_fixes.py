@@ -137,6 +137,31 @@ b.compile(loss=bce)
     assert result.code == "ACT102" and result.fix["applicability"] == "unsafe"
 
 
+def test_a_head_read_through_an_unresolved_training_flag_gets_no_safe_fix(tmp_path):
+    forward = """\
+import torch.nn as nn
+import torch.nn.functional as F
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(784, 10)
+    def forward(self, x):
+        x = self.fc(x)
+        {branch}
+        return x
+model = Net()
+criterion = nn.NLLLoss()
+for x, y in loader:
+    criterion(model(x), y).backward()
+"""
+    (assumed,) = results_of(tmp_path, forward.format(branch="if not self.training: x = F.softmax(x, dim=1)"))
+    (resolved,) = results_of(tmp_path, forward.format(branch="pass"), "plain.py")
+    (dropout,) = results_of(tmp_path, forward.format(branch="if self.training: x = F.dropout(x, 0.5)"), "drop.py")
+    assert assumed.code == resolved.code == dropout.code == "ACT104"
+    assert assumed.fix["applicability"] == "unsafe" and resolved.fix["applicability"] == "safe"
+    assert dropout.fix["applicability"] == "safe"  # the branch left out changes no output
+
+
 def test_a_loss_string_held_in_a_variable_becomes_an_object_only_unsafely(tmp_path):
     source = """\
 from tensorflow import keras

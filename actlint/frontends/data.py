@@ -5,6 +5,8 @@ Framework-agnostic (numpy, pandas, sklearn, Keras data utilities, tf.data).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import libcst as cst
 
 from actlint.catalogue import datasets
@@ -45,6 +47,35 @@ ENCODER_KINDS = {
     "MultiLabelBinarizer": "multilabel_binarizer",
     "OneHotEncoder": "onehot_encoder",
 }
+
+
+def without_classes(value):
+    """The same labels (or dataset) with the class count unknown: only class-preserving operations
+    (slicing, shuffling, batching, casting, splitting) keep it."""
+    if isinstance(value, TargetVal) and value.target.classes is not None:
+        return TargetVal(replace(value.target, classes=None))
+    if isinstance(value, Data) and value.target is not None and value.target.classes is not None:
+        return Data(replace(value.target, classes=None))
+    return value
+
+
+def is_mask(node) -> bool:
+    """A boolean index, or the indices one selects: a comparison, `~m`, `m1 & m2`, `m1 | m2`,
+    `np.isin(...)`, `np.where(y < 5)[0]`, `np.nonzero(m)`."""
+    if isinstance(node, cst.Comparison):
+        return True
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.BitInvert):
+        return True
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.BitAnd, cst.BitOr)):
+        return True
+    if isinstance(node, cst.Subscript):  # np.where(y < 5)[0]
+        return is_mask(node.value)
+    if isinstance(node, cst.Call) and isinstance(node.func, (cst.Attribute, cst.Name)):
+        name = node.func.attr.value if isinstance(node.func, cst.Attribute) else node.func.value
+        if name in ("where", "nonzero", "argwhere", "flatnonzero"):  # indices of the rows a test keeps
+            return bool(node.args) and is_mask(node.args[0].value) or name != "where"
+        return name in ("isin", "in1d", "logical_and", "logical_or", "logical_not")
+    return False
 
 
 def target(encoding, classes, interp, node, spelling) -> TargetVal:
@@ -298,8 +329,16 @@ class DataFrontend(Frontend):
             return target(ONE_HOT, value.get("classes"), interp, value.site.node, "np.eye")
         if isinstance(value, (TargetVal, Data)) and len(node.slice) == 1:
             inner = node.slice[0].slice
+            if isinstance(inner, cst.Index) and is_mask(inner.value):  # y[y != 3]: some classes filtered out
+                return without_classes(value)
             if isinstance(inner, cst.Slice) or not isinstance(indexes[0], Const):
                 return value
+        return NOT_HANDLED
+
+    def set_item(self, owner, value, interp):
+        """`y[y == 7] = 5`: labels remapped in place; how many classes remain is unknown."""
+        if isinstance(owner, (TargetVal, Data)):
+            return without_classes(owner)
         return NOT_HANDLED
 
     def attribute(self, owner, name, node, interp):

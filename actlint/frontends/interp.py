@@ -22,7 +22,7 @@ from __future__ import annotations
 import builtins
 import operator
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Optional
 
 import libcst as cst
@@ -31,7 +31,7 @@ from actlint.facts import Site
 from actlint.frontends.base import NOT_HANDLED, Frontend  # noqa: F401 (the frontends import them from here too)
 from actlint.frontends.namespaces import GRAD_OFF, STAR, STAR_LIBRARIES, canonical, star_imported
 from actlint.frontends.values import (
-    Class, Const, Function, Instance, Layer, LossVal, Mapping, ModelVal, ModuleVal, Ref, Seq,
+    Class, Const, Function, Instance, Layer, LossVal, Mapping, ModelVal, ModuleVal, Ref, Seq, Tensor,
 )
 
 MAX_DEPTH = 6
@@ -138,6 +138,7 @@ class Frame:
         self.exited = False  # a return or raise was reached on every path so far: the rest does not run
         self.self_value = self_value
         self.func = func  # the FunctionDef being run, for context (method names)
+        self.assumed = False  # a branch here was chosen by assumption (training_path): its results are assumed
 
 
 _BUILTIN_CONSTANTS = {"True": True, "False": False, "None": None}
@@ -357,7 +358,7 @@ class Interpreter:
 
     def exec_if(self, stmt: cst.If, frame: Frame, rest=None) -> bool:
         """Run an if statement; True when it also ran `rest` (the statements after it), forked."""
-        cond = self.eval(stmt.test, frame)
+        cond = self.training_path(stmt.test, self.eval(stmt.test, frame), frame, (stmt.body, stmt.orelse))
         orelse = stmt.orelse
         if not isinstance(cond, Const) and self.fork_path:
             cond = self._known_condition(stmt.test)
@@ -429,6 +430,21 @@ class Interpreter:
             if seen == text:
                 return Const(truth)
         return None
+
+    @staticmethod
+    def training_path(test, cond, frame: Frame, branches):
+        """An unresolved test of a training flag (`if not training:`, `self.training`, `mode ==
+        "train"`) takes the branch that runs during training: the other one runs at inference,
+        where no loss is computed. A resolved flag (a caller passed it) is left as it is. When the
+        branch left out returns or applies an activation, what this frame returns is assumed."""
+        if isinstance(cond, Const):
+            return cond
+        when_training = training_test(test)
+        if when_training is None:
+            return cond
+        skipped = branches[1] if when_training else branches[0]
+        frame.assumed = frame.assumed or _shapes_output(skipped)
+        return Const(when_training)
 
     def exec_loop(self, stmt, frame: Frame) -> None:
         if isinstance(stmt, cst.For):
@@ -645,7 +661,7 @@ class Interpreter:
         return None
 
     def eval_IfExp(self, node: cst.IfExp, frame):
-        cond = self.eval(node.test, frame)
+        cond = self.training_path(node.test, self.eval(node.test, frame), frame, (node.body, node.orelse))
         if isinstance(cond, Const):
             return self.eval(node.body if cond.value else node.orelse, frame)
         body, orelse = self.eval(node.body, frame), self.eval(node.orelse, frame)
@@ -791,7 +807,8 @@ class Interpreter:
             self.grad_off -= off
             self.depth -= 1
             self.stack.pop()
-        return _merge_returns(frame.returns)
+        result = _merge_returns(frame.returns)
+        return _assumed(result) if frame.assumed else result
 
     def instantiate(self, cls: Class, args: Args, node):
         instance = Instance(cls)
@@ -842,6 +859,15 @@ class _MissingMethod:
     name: str
 
 
+def _assumed(value):
+    """A result computed on an assumed branch: its tensors' heads say so (their fixes are unsafe)."""
+    if isinstance(value, Tensor):
+        return replace(value, head=replace(value.head, assumed=True))
+    if isinstance(value, Seq):
+        return Seq(tuple(_assumed(item) for item in value.items))
+    return value
+
+
 def _merge_returns(returns: list):
     if not returns:
         return Const(None)
@@ -871,6 +897,64 @@ def _disables_grad(expr) -> bool:
     expr = expr.func if isinstance(expr, cst.Call) else expr
     name = dotted(expr) or ""
     return name.rpartition(".")[2] in GRAD_OFF
+
+
+# Names of training flags (a parameter, a variable or an attribute such as nn.Module.training).
+TRAINING_FLAGS = frozenset({
+    "training", "is_training", "train", "is_train", "train_mode", "training_mode", "in_training",
+    "phase_train", "istraining", "istrain", "do_train", "train_phase",
+})
+TRAINING_MODES = frozenset({"train", "training", "fit"})
+INFERENCE_MODES = frozenset({"eval", "evaluate", "test", "infer", "inference", "predict", "prediction", "val", "valid"})
+
+
+def training_test(test):
+    """True when `test` holds exactly while training (`training`, `self.training`, `mode ==
+    "train"`), False when it holds exactly at inference (`not training`, `mode == "eval"`), else None."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        inner = training_test(test.expression)
+        return None if inner is None else not inner
+    if isinstance(test, (cst.Name, cst.Attribute)):
+        name = test.value if isinstance(test, cst.Name) else test.attr.value
+        return True if name.lower() in TRAINING_FLAGS else None
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        target = test.comparisons[0]
+        equal = {cst.Equal: True, cst.NotEqual: False, cst.Is: True, cst.IsNot: False}.get(type(target.operator))
+        mode = _mode_name(target.comparator) or _mode_name(test.left)
+        if equal is None or mode is None:
+            return None
+        return equal if mode in TRAINING_MODES else not equal
+    return None
+
+
+def _shapes_output(node) -> bool:
+    """Whether code holds a return or an activation call (softmax, sigmoid, an Activation layer)."""
+    if node is None:
+        return False
+    found = []
+
+    class Find(cst.CSTVisitor):
+        def visit_Return(self, _):
+            found.append(True)
+
+        def visit_Call(self, call):
+            name = (dotted(call.func) or "").rpartition(".")[2].lower()
+            if "softmax" in name or "sigmoid" in name or "activation" in name:
+                found.append(True)
+
+    node.visit(Find())
+    return bool(found)
+
+
+def _mode_name(node):
+    """"train" for `"train"` or `ModeKeys.TRAIN`, "eval" for `"eval"`; None for other expressions."""
+    if isinstance(node, cst.SimpleString):
+        text = node.value.strip("\'\"").lower()
+    elif isinstance(node, cst.Attribute) and "mode" in dotted(node.value).lower():
+        text = node.attr.value.lower()
+    else:
+        return None
+    return text if text in TRAINING_MODES or text in INFERENCE_MODES else None
 
 
 def _is_static(node) -> bool:

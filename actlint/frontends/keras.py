@@ -6,7 +6,8 @@ since Keras models use them in functional and subclassed code alike.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import itertools
+from dataclasses import dataclass, replace
 
 import libcst as cst
 
@@ -14,7 +15,7 @@ from actlint.facts import LINEAR, LOG_SOFTMAX, OTHER, SIGMOID, SOFTMAX, UNKNOWN,
 from actlint.frontends.data import const_int, const_str, hf_model_class, hf_num_labels
 from actlint.frontends.interp import NOT_HANDLED, Args, Frontend
 from actlint.frontends.values import (
-    Class, Const, Data, Function, Instance, Layer, LossVal, Mapping, ModelVal, Ref, Seq, TargetVal, Tensor,
+    Class, Const, Data, Function, Instance, Layer, LossVal, Mapping, ModelVal, Obj, Ref, Seq, TargetVal, Tensor,
     new_id,
 )
 
@@ -32,8 +33,9 @@ UNIT_LAYERS = {  # layer -> positional index of its activation argument (None: k
     "Dense": 1, "Conv1D": None, "Conv2D": None, "Conv3D": None, "SeparableConv2D": None,
     "Conv2DTranspose": None, "DepthwiseConv2D": None, "SimpleRNN": 1, "LSTM": 1, "GRU": 1,
 }
+RESHAPE_LAYERS = {"Flatten", "Reshape", "Permute", "RepeatVector"}
 PASS_THROUGH_LAYERS = {
-    "Dropout", "Flatten", "Reshape", "GaussianNoise", "GaussianDropout", "ActivityRegularization",
+    "Identity", "Dropout", "GaussianNoise", "GaussianDropout", "ActivityRegularization",
     "AlphaDropout", "SpatialDropout1D", "SpatialDropout2D",
 }
 GLOBAL_POOLS = {
@@ -73,6 +75,7 @@ class Compiled:
     heads: tuple
     loss: object  # the evaluated loss argument
     loss_node: object = None
+    order: int = 0  # when it ran, among compiles and fits
     path: tuple = ()  # the branch conditions it was compiled under (Binding.path)
 
 
@@ -81,6 +84,7 @@ class Fitted:
     model_id: int
     target: object  # Target or None
     per_output: object = None  # y given per output: a Seq (by position) or a Mapping (by output name)
+    order: int = 0
 
 
 HF_TF_HEADS = ("ForSequenceClassification", "ForImageClassification", "ForTokenClassification", "ForMultipleChoice")
@@ -117,11 +121,14 @@ class KerasFrontend(Frontend):
         self.compiled: list[Compiled] = []
         self.fitted: list[Fitted] = []
         self.heads: list[Head] = []  # every head a model had at some point
+        self.order = itertools.count()  # program order of compiles and fits
 
     # -- constructors --------------------------------------------------------
 
     def call_ref(self, name, args, node, interp):
         act = activation_function(name)
+        if act == LINEAR:  # keras.activations.linear(x) is x
+            return args.get(0, "x")
         if act is not None:
             return self.activate(args.get(0, "x"), act, _axis(args), node, interp)
         if is_hf_tf_classifier(name):
@@ -158,6 +165,8 @@ class KerasFrontend(Frontend):
             return Layer("dense", Head(act, units, site, site, name=name), site)
         if last == "Activation":
             act = self.activation_value(args.get(0, "activation"), interp)
+            if act == LINEAR:  # Activation("linear") / Activation(None): an identity (a float32 cast)
+                return Layer("identity", site=site)
             return Layer("activation", Head(act, None, site, name=name), site)
         if last == "Softmax":
             return Layer("activation", Head(SOFTMAX, None, site, axis=const_int(args.get(0, "axis")), name=name), site)
@@ -168,6 +177,8 @@ class KerasFrontend(Frontend):
         if last in GLOBAL_POOLS:  # (batch, channels): the channels a 1x1 convolution made stay the units
             keeps_axes = args.given(None, "keepdims") and args.get(None, "keepdims") != Const(False)
             return Layer("other" if keeps_axes else "global_pool", site=site, inner=last)
+        if last in RESHAPE_LAYERS:
+            return Layer("reshape", site=site)
         if last == "TimeDistributed" and isinstance(args.get(0, "layer"), Layer):
             return args.get(0, "layer")
         if last == "Lambda":
@@ -195,8 +206,9 @@ class KerasFrontend(Frontend):
 
     def activate(self, tensor, act, axis, node, interp):
         if not isinstance(tensor, Tensor):
-            return Tensor(Head(act, None, interp.site(node), axis=axis)) if tensor is None else NOT_HANDLED
-        return Tensor(tensor.head.with_activation(act, interp.site(node), axis))
+            computed = tensor is None or (isinstance(tensor, Obj) and tensor.kind == "weights")  # softmax(W)
+            return Tensor(Head(act, None, interp.site(node), axis=axis)) if computed else NOT_HANDLED
+        return Tensor(_off_units(tensor.head, act, axis).with_activation(act, interp.site(node), axis))
 
     def sequential(self, layers, node, interp) -> ModelVal:
         items = layers.items if isinstance(layers, Seq) else ()
@@ -260,12 +272,15 @@ class KerasFrontend(Frontend):
             if layer.head.activation == SOFTMAX:  # on a layer's output (its units known), axis 0 is the batch
                 self.local.append(Normalization(SOFTMAX, layer.head.site, "keras", "axis", layer.head.axis,
                                                 batched=head.units is not None, units=head.units))
+            head = _off_units(head, layer.head.activation, layer.head.axis)
             return Head(layer.head.activation, head.units, layer.head.site, head.units_site, layer.head.axis,
                         name=layer.head.name or head.name)
         if layer.kind == "identity":
             return head
         if layer.kind == "global_pool":  # a max of probabilities is no distribution; an average is
             return head if head.activation != SOFTMAX or "Average" in layer.inner else Head(UNKNOWN, head.units)
+        if layer.kind == "reshape":  # Flatten()/Reshape(): the units may be merged with other axes
+            return replace(head, units=None, units_site=None)
         if layer.kind == "lambda" and isinstance(layer.inner, Function):
             result = interp.call_function(layer.inner, Args(pos=[Tensor(head)]), None)
             return result.head if isinstance(result, Tensor) else Head()
@@ -302,12 +317,14 @@ class KerasFrontend(Frontend):
             return self.add(receiver, args.get(0, "layer"), node, interp)
         if name == "compile":
             loss_node = args.node(1, "loss")
-            self.compiled.append(Compiled(model.id, self.heads_of(model, interp), args.get(1, "loss"), loss_node,
-                                          interp.conditions))
+            heads = self.heads_of(model, interp)
+            self.compiled.append(Compiled(model.id, heads, args.get(1, "loss"), loss_node,
+                                          order=next(self.order), path=interp.conditions))
             return Const(None)
         if name in FIT_METHODS:
             y = args.get(1, "y")
-            self.fitted.append(Fitted(model.id, _fit_target(args), y if isinstance(y, (Seq, Mapping)) else None))
+            per_output = y if isinstance(y, (Seq, Mapping)) else None
+            self.fitted.append(Fitted(model.id, _fit_target(args), per_output, next(self.order)))
             return None
         return None
 
@@ -331,7 +348,7 @@ class KerasFrontend(Frontend):
         call = instance.cls.method("call")
         if call is None:
             return NOT_HANDLED
-        result = interp.call_function(call, Args(pos=[Tensor(Head())]), instance)
+        result = run_call(call, Args(), instance, interp, in_fit=True)
         heads = tuple(t.head if isinstance(t, Tensor) else Head() for t in _as_tuple(result))
         instance.model = ModelVal(new_id(), outputs=heads, site=interp.site(node) if node else None)
         self.note(instance.model, interp)
@@ -339,15 +356,36 @@ class KerasFrontend(Frontend):
 
     # -- facts out -------------------------------------------------------------
 
+    def _fits_of(self, compiled: Compiled) -> list:
+        """The fits that train with this compile's loss, in program order: those after it and before
+        the model's next compile (a model re-compiled and never fit again has none: no targets)."""
+        later = [c.order for c in self.compiled if c.model_id == compiled.model_id and c.order > compiled.order]
+        until = min(later, default=float("inf"))
+        return [f for f in self.fitted if f.model_id == compiled.model_id and compiled.order < f.order < until]
+
     def bindings(self, interp) -> list[Binding]:
         out = [Binding(head) for head in self.heads]
         for compiled in self.compiled:
-            fits = [f for f in self.fitted if f.model_id == compiled.model_id] or [Fitted(compiled.model_id, None)]
+            fits = self._fits_of(compiled) or [Fitted(compiled.model_id, None)]
             for head, loss in _pair_losses(compiled, interp):
                 targets = [_output_target(compiled.heads, head, fit) for fit in fits]
                 for target in dict.fromkeys(targets):
                     out.append(Binding(head, loss, target, compiled.path))
         return out
+
+
+def run_call(call: Function, args: Args, instance, interp, in_fit: bool = False):
+    """A subclassed model's call() on these arguments; the input defaults to an unknown tensor. In
+    fit() `training` is True (Keras passes it); a direct call that leaves it out gets the default."""
+    pos, kw = list(args.pos), dict(args.kw)
+    if not pos and "inputs" not in kw and "x" not in kw:
+        pos = [Tensor(Head())]
+    elif pos and pos[0] is None:
+        pos[0] = Tensor(Head())
+    params = [p.name.value for p in call.node.params.params]
+    if in_fit and "training" in params[1:] and "training" not in kw and params.index("training") > len(pos):
+        kw["training"] = Const(True)
+    return interp.call_function(call, Args(pos, kw, args.pos_nodes, args.kw_nodes, args.starred), instance)
 
 
 def keras_loss(value, node, interp):
@@ -395,6 +433,14 @@ def _output_target(heads: tuple, head: Head, fit: Fitted):
     else:
         return None
     return value.target if isinstance(value, TargetVal) else None
+
+
+def _off_units(head: Head, act, axis) -> Head:
+    """A single unit's count does not carry through a softmax over an explicit axis other than the
+    last: Dense(1) per timestep then softmax(axis=1) normalizes over the timesteps."""
+    if act in (SOFTMAX, LOG_SOFTMAX) and head.units == 1 and axis not in (None, -1):
+        return replace(head, units=None, units_site=None)
+    return head
 
 
 def _fit_target(args: Args):

@@ -16,7 +16,7 @@ from actlint.facts import (
 )
 from actlint.frontends.data import const_int, random_labels
 from actlint.frontends.interp import NOT_HANDLED, Frontend
-from actlint.frontends.keras import LOSS_CLASSES, LOSS_NAMES, activation_function
+from actlint.frontends.keras import LOSS_CLASSES, LOSS_NAMES, activation_function, run_call
 from actlint.frontends.torch import clipped, gathered, is_batched, log_of, tensor_binop
 from actlint.frontends.values import Const, Instance, LossVal, ModelVal, Obj, Ref, Seq, TargetVal, Tensor, new_id
 
@@ -105,6 +105,10 @@ class TfNNFrontend(Frontend):
         if isinstance(callee, LossVal) and callee.loss.framework == "keras":
             return self.bind(callee.loss, args.get(1, "y_pred"), args.get(0, "y_true"), interp.conditions)
         if isinstance(callee, Instance) and _is_keras_model(callee.model):  # model(x) in a GradientTape loop
+            call = callee.cls.method("call")
+            result = run_call(call, args, callee, interp) if call is not None else None
+            if isinstance(result, Tensor):  # call() with the flags this call site passes
+                return result
             heads = callee.model.outputs or ()
             return Tensor(heads[0]) if len(heads) == 1 else None
         return NOT_HANDLED
@@ -137,7 +141,10 @@ class TfNNFrontend(Frontend):
         if name == "tf.get_variable":
             return Obj("weights", (("units", _last(args.get(1, "shape"))),), interp.site(node))
         if name in ("tf.matmul", "tf.nn.xw_plus_b"):
-            return linear(args.get(1, "b") or args.get(1, "weights"), node, interp)
+            weights = args.get(1, "b") or args.get(1, "weights")
+            if isinstance(weights, Tensor) and weights.head.activation != LINEAR:
+                return Tensor(Head(UNKNOWN, framework=TF))  # p @ softmax(w): a mixture, not logits
+            return linear(weights, node, interp)
         if name == "tf.nn.bias_add":
             value = args.get(0, "value")
             return value if isinstance(value, Tensor) else None

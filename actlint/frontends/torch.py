@@ -116,8 +116,8 @@ DATA_WRAPPERS = {  # canonical name -> positional index of the dataset argument
 }
 
 
-def torch_head(activation=UNKNOWN, units=None, site=None, units_site=None, axis=None) -> Head:
-    return Head(activation, units, site, units_site, axis, TORCH)
+def torch_head(activation=UNKNOWN, units=None, site=None, units_site=None, axis=None, units_axis=-1) -> Head:
+    return Head(activation, units, site, units_site, axis, TORCH, units_axis=units_axis)
 
 
 def is_torch_module_class(cls) -> bool:
@@ -194,7 +194,9 @@ class TorchFrontend(Frontend):
         if last in UNIT_MODULES:
             index, keyword = UNIT_MODULES[last]
             units = const_int(args.get(index, keyword))
-            return Layer("dense", torch_head(LINEAR, units, site, site), site, inner=CONV_RANKS.get(last))
+            units_axis = 1 if last.startswith("Conv") else -1  # channels first
+            head = torch_head(LINEAR, units, site, site, units_axis=units_axis)
+            return Layer("dense", head, site, inner=CONV_RANKS.get(last))
         if last in GLOBAL_POOLS:
             return Layer("global_pool" if _pools_to_one(args.get(0, "output_size")) else "other", torch_head(), site)
         if last in MODULE_ACTIVATIONS:
@@ -341,7 +343,7 @@ class TorchFrontend(Frontend):
             self.check_module_dim(layer, tensor)
             head = _without_units_off_axis(head, layer.head.activation, layer.head.axis, rank, tensor.spatial)
             return Tensor(torch_head(layer.head.activation, head.units, layer.head.site, head.units_site,
-                                     layer.head.axis), rank=rank, spatial=tensor.spatial)
+                                     layer.head.axis, head.units_axis), rank=rank, spatial=tensor.spatial)
         if layer.kind == "global_pool":
             return Tensor(head, rank=rank, spatial=False)
         if layer.kind == "flatten":
@@ -429,7 +431,9 @@ class TorchFrontend(Frontend):
         if name in TENSOR_ACTIVATIONS:
             return self.activate(tensor, TENSOR_ACTIVATIONS[name], args.get(0, "dim"), node, interp)
         if name in RESHAPE_METHODS:
-            return flattened(tensor, reshaped_rank(name, tensor.rank, args), name)
+            return flattened(tensor, reshaped_rank(name, tensor.rank, args), name, args)
+        if name in ("permute", "transpose", "swapaxes", "movedim", "mT", "t"):  # the units may move off the last axis
+            return Tensor(replace(tensor.head, units=None, units_site=None), tensor.bounded, tensor.rank)
         if name == "narrow":  # a slice along one axis: the units stay only when it is the batch
             head = tensor.head if const_int(args.get(0, "dim")) == 0 else replace(tensor.head, units=None, units_site=None)
             return Tensor(head, tensor.bounded, tensor.rank)
@@ -601,10 +605,93 @@ def log_of(tensor, node, interp, local: list):
     act = tensor.head.activation
     # Under no_grad (a Hungarian matcher's cost matrix, an evaluation metric) nothing is trained
     # on the value: it is no loss, and an inf there is the caller's business.
-    local.append(LogOfProbability(act, interp.site(node), tensor.head.units, tensor.bounded, not interp.grad_off))
+    considered = act in (SOFTMAX, SIGMOID) and not tensor.bounded and not interp.grad_off
+    trained = not interp.grad_off and not (considered and only_sampled(node, interp))  # a sampler's input is no loss
+    local.append(LogOfProbability(act, interp.site(node), tensor.head.units, tensor.bounded, trained))
     if act == SOFTMAX:
         return Tensor(tensor.head.with_activation(LOG_SOFTMAX, interp.site(node), tensor.head.axis))
     return Tensor(Head(OTHER if act == SIGMOID else UNKNOWN, tensor.head.units, framework=tensor.head.framework))
+
+
+# Calls that draw or pick from log-probabilities: no loss is computed on what they are given.
+SAMPLERS = {
+    "categorical", "stateless_categorical", "multinomial", "Categorical", "OneHotCategorical",
+    "RelaxedOneHotCategorical", "Multinomial", "gumbel_softmax", "argmax", "choice",
+}
+
+
+def only_sampled(node, interp) -> bool:
+    """Whether a log() result only feeds a sampler (`tf.random.categorical(tf.math.log(p), 1)`, or a
+    name assigned from it whose every use is a sampler's argument): an action drawn, not a loss."""
+    import libcst as cst
+
+    site = interp.site(node)
+    parents = _parents(site.module)
+    parent = parents.get(id(node))
+    if isinstance(parent, cst.Arg):
+        return _is_sampler(parents.get(id(parent)))
+    if not (isinstance(parent, cst.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0].target, cst.Name)):
+        return False
+    name, scope = parent.targets[0].target.value, _scope(parent, parents)
+    uses = [n for n in _names(scope, name) if n is not parent.targets[0].target]
+    return bool(uses) and all(
+        isinstance(parents.get(id(n)), cst.Arg) and _is_sampler(parents.get(id(parents.get(id(n))))) for n in uses)
+
+
+def _is_sampler(call) -> bool:
+    import libcst as cst
+
+    if not isinstance(call, cst.Call):
+        return False
+    func = call.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+    return name in SAMPLERS
+
+
+_PARENTS: dict = {}
+
+
+def _parents(module) -> dict:
+    """id(node) -> parent node, for one module (the last one asked for is kept)."""
+    if _PARENTS.get("module") is not module:
+        import libcst as cst
+
+        table = {}
+
+        class Walk(cst.CSTVisitor):
+            def on_visit(self, n):
+                for child in n.children:
+                    table[id(child)] = n
+                return True
+
+        module.visit(Walk())
+        _PARENTS.clear()
+        _PARENTS.update(module=module, table=table)
+    return _PARENTS["table"]
+
+
+def _scope(node, parents):
+    """The function (or module) a statement is in."""
+    import libcst as cst
+
+    while node is not None and not isinstance(node, (cst.FunctionDef, cst.Module)):
+        node = parents.get(id(node))
+    return node
+
+
+def _names(scope, name: str) -> list:
+    import libcst as cst
+
+    found = []
+
+    class Find(cst.CSTVisitor):
+        def visit_Name(self, n):
+            if n.value == name:
+                found.append(n)
+
+    if scope is not None:
+        scope.visit(Find())
+    return found
 
 
 def datamodule_loader(data, interp):
@@ -670,33 +757,66 @@ def tensor_binop(left, right, node):
     return Tensor(Head(framework=tensor.head.framework), rank=tensor.rank)
 
 
-def flattened(tensor: Tensor, rank, how="flatten") -> Tensor:
-    """A reshape: a feature map's channels are no longer the units once its spatial axes are folded in;
-    squeezing or unsqueezing axes keeps it a feature map."""
-    if tensor.spatial and how in ("view", "reshape", "flatten"):
+def flattened(tensor: Tensor, rank, how="flatten", args=None) -> Tensor:
+    """A reshape. A feature map's channels are no longer the units once its spatial axes are folded
+    in; squeezing or unsqueezing axes keeps it a feature map. A pooled map (B, C, 1, 1) flattened or
+    squeezed to (B, C) keeps its channels as the units, now last; otherwise a reshape that merges
+    or drops the units' axis loses their count."""
+    folds = how in ("view", "reshape", "flatten")
+    if tensor.spatial and folds:
         return Tensor(replace(tensor.head, units=None, units_site=None), tensor.bounded, rank)
-    return Tensor(tensor.head, tensor.bounded, rank, tensor.spatial and how not in ("view", "reshape", "flatten"))
+    head = tensor.head
+    pooled = head.units_axis == 1 and not tensor.spatial
+    if not pooled and not keeps_units(how, tensor, args if args is not None else Args()):
+        head = replace(head, units=None, units_site=None)
+    if head.units_axis != -1 and not how.startswith("unsqueeze"):  # (B, C, 1, 1) squeezed or viewed to (B, C)
+        head = replace(head, units_axis=-1)
+    return Tensor(head, tensor.bounded, rank, tensor.spatial and not folds)
 
 
 def _without_units_off_axis(head: Head, act, axis, rank, spatial=False) -> Head:
-    """A softmax over another axis than the units (attention over steps) does not carry their count;
-    on a convolution's feature map, the units are the channels (dim 1), and a softmax over any axis
-    of it is over the classes only along dim 1."""
-    if act in (SOFTMAX, LOG_SOFTMAX) and spatial:
+    """A softmax over another axis than the units (attention over steps, a conv's width) does not
+    carry their count; nor does one over an axis not known to be the units when there is one unit
+    (`Linear(d, 1)` then softmax(dim=1): scores over positions, unless the rank says dim 1 is the last).
+    On a convolution's feature map the units are the channels (dim 1)."""
+    if act not in (SOFTMAX, LOG_SOFTMAX):
+        return head
+    if spatial:
         over_channels = isinstance(axis, int) and bool(rank) and axis % rank == 1
         return head if over_channels else replace(head, units=None, units_site=None)
-    if act in (SOFTMAX, LOG_SOFTMAX) and not on_units_axis(axis, rank):
+    on = on_units(axis, rank, head.units_axis)
+    if on is False or (on is None and head.units == 1):
         return replace(head, units=None, units_site=None)
     return head
 
 
-def on_units_axis(axis, rank) -> bool:
-    """Whether a softmax over `axis` runs along the units a linear layer gave (the last axis).
-    Known not to only when the rank is known: dim=1 on a 3-D (batch, steps, 1) tensor is an
-    attention over the steps, not a softmax over one unit."""
-    if axis is None or rank is None or axis == -1:
+def on_units(axis, rank, units_axis=-1):
+    """Whether a softmax over `axis` runs along the units: True, False, or None when the rank
+    leaves it open. Linear layers put their units last (units_axis -1), torch convolutions on axis 1
+    (channels first). An implicit axis (None) is ACT202's business: taken as the units."""
+    if axis is None or axis == units_axis:
         return True
-    return axis % rank == rank - 1 if rank > 0 else True
+    if rank is not None and rank > 0:
+        return axis % rank == units_axis % rank
+    if units_axis == 1 and axis == -1:  # a conv output has 3 or more axes: the last is not the channels
+        return False
+    return None
+
+
+def keeps_units(name: str, tensor: Tensor, args: Args) -> bool:
+    """Whether a reshape keeps the units on the last axis: squeezing away a single unit, flattening
+    or viewing into a last axis other than the units loses them (merged or dropped)."""
+    units = tensor.head.units
+    if units is None:
+        return True
+    if name.startswith("squeeze"):
+        return units != 1
+    if name in ("view", "reshape"):
+        shape = args.pos[0] if len(args.pos) == 1 and isinstance(args.pos[0], Seq) else Seq(tuple(args.pos))
+        return bool(shape.items) and const_int(shape.items[-1]) == units
+    if name == "flatten":
+        return tensor.rank == 2
+    return True
 
 
 def _implicit(args: Args, index: int) -> bool:
