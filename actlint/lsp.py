@@ -24,6 +24,7 @@ from typing import Optional
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
+from pygls.workspace.position_codec import PositionCodec
 
 from actlint import __version__
 
@@ -81,7 +82,7 @@ def _buffers() -> dict:
 
 def lint_text(path: str, data: bytes, buffers: dict):
     """The run over one document's text (a .py source or a notebook's JSON), the others' buffers in place."""
-    from actlint.config import Configs, ConfigError
+    from actlint.config import ConfigError, Configs
     from actlint.runner import Run, lint_paths, lint_stdin
 
     if not data.strip():
@@ -180,11 +181,19 @@ def _lines(uri: Optional[str]) -> list:
         return []
 
 
+def _codec() -> PositionCodec:
+    """The negotiated position encoding's codec (UTF-16, LSP's default, before initialize)."""
+    try:
+        return server.workspace.position_codec
+    except RuntimeError:
+        return PositionCodec()
+
+
 def position(lines: list, row: int, column: int) -> types.Position:
     """actlint's 1-based row and code point column as the client's 0-based position."""
     point = types.Position(max(row - 1, 0), max(column - 1, 0))
     if point.line < len(lines):
-        return server.workspace.position_codec.position_to_client_units(lines, point)
+        return _codec().position_to_client_units(lines, point)
     return point
 
 
@@ -262,7 +271,7 @@ def text_edit(before: str, after: str) -> types.TextEdit:
 def _offset_position(lines: list, offset: int) -> types.Position:
     for row, line in enumerate(lines):
         if offset < len(line) or (offset == len(line) and not line.endswith(("\n", "\r"))):
-            return server.workspace.position_codec.position_to_client_units(lines, types.Position(row, offset))
+            return _codec().position_to_client_units(lines, types.Position(row, offset))
         offset -= len(line)
     return types.Position(len(lines), 0)
 
@@ -295,7 +304,7 @@ def noqa_edit(text: str, result) -> Optional[types.TextEdit]:
         at, insert = match.end("codes"), f", {result.code}"
     else:
         at, insert = len(line.rstrip()), f"  # noqa: {result.code}"
-    where = server.workspace.position_codec.position_to_client_units(lines, types.Position(index, at))
+    where = _codec().position_to_client_units(lines, types.Position(index, at))
     return types.TextEdit(types.Range(where, where), insert)
 
 
