@@ -28,7 +28,7 @@ from pygls.workspace.position_codec import PositionCodec
 
 from actlint import __version__
 
-DEBOUNCE = 0.2  # seconds after the last change before a document is linted again
+DEBOUNCE = 0.15  # seconds after the last change before a document is linted again (issue 21: 300 ms in all)
 SOURCE = "actlint"
 LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 FIX_ALL = types.CodeActionKind.SourceFixAll + ".actlint"
