@@ -75,3 +75,11 @@ def contracts() -> dict[str, Contract]:
 def contract(loss_id) -> Contract | None:
     """The contract of a loss id, or None for an id the table lacks."""
     return contracts().get(loss_id) if isinstance(loss_id, str) else None
+
+
+@lru_cache(maxsize=None)
+def datasets() -> dict[str, dict[str, tuple]]:
+    """{section: {dataset name: (label encoding, classes or None)}} from rules/datasets.toml."""
+    data = _toml("datasets.toml")
+    return {section: {name: (row["encoding"], row.get("classes")) for name, row in rows.items()}
+            for section, rows in data.items()}

@@ -1,8 +1,9 @@
 """The rules: pure functions from a Binding (head, loss, target) to findings.
 
 No rule walks syntax; each reads the facts and the contract table. Precedence
-(SPEC §4): when the targets are resolved and a target code fires, it is the one
-finding for that pairing, and its message names the head/loss codes it covers.
+(SPEC §4): a target code whose own fix also cures the head/loss pairing (ACT303,
+ACT304) is the one finding for it, and its message names the codes it covers; one
+whose fix leaves the pairing wrong (ACT301, ACT302) is reported beside them.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Optional
 
 from actlint.catalogue import Contract, contracts
 from actlint.facts import (
-    BINARY, INDEX, LINEAR, LOG_SOFTMAX, MULTI_HOT, ONE_HOT, SIGMOID, SOFTMAX, UNKNOWN, Binding, LogOfProbability,
+    BINARY, INDEX, LINEAR, LOG_SOFTMAX, MULTI_HOT, ONE_HOT, SIGMOID, SOFT, SOFTMAX, UNKNOWN, Binding, LogOfProbability,
     Normalization, Site,
 )
 
@@ -87,21 +88,26 @@ class Context:
 
 def double_softmax(c: Context):
     if c.act == SOFTMAX and c.expected == "logits" and c.family in ("categorical", "sparse"):
-        fix = "drop the softmax and feed the logits" if c.framework in ("torch", "tf") else \
-            "set from_logits=False, or drop the softmax"
+        fix = "set from_logits=False, or drop the softmax" if c.contract.input_from_logits else \
+            "drop the softmax and feed the logits"
         return "ACT101", f"softmax output is fed to {c.loss_name}, which expects logits and applies softmax again", fix
 
 
 def double_sigmoid(c: Context):
     if c.act == SIGMOID and c.expected == "logits" and c.family == "binary":
         fix = "use BCELoss, or drop the sigmoid" if c.framework == "torch" else \
-            "set from_logits=False, or drop the sigmoid"
+            "set from_logits=False, or drop the sigmoid" if c.contract.input_from_logits else \
+            "drop the sigmoid and feed the logits"
         return "ACT102", f"sigmoid output is fed to {c.loss_name}, which expects logits and applies sigmoid again", fix
 
 
 def logits_into_probability_loss(c: Context):
+    if c.act == LOG_SOFTMAX and c.expected == "probabilities" and c.family == "binary" and c.head.units != 1:
+        return "ACT103", f"log-probabilities (log_softmax, all <= 0) are fed to {c.loss_name}, which expects probabilities in [0, 1]", \
+            "use sigmoid (independent labels) or softmax probabilities, or NLLLoss on the log_softmax for exclusive classes"
     if c.act == LINEAR and c.expected in ("probabilities", "distribution") and c.family in ("binary", "categorical", "sparse"):
-        fix = "use BCEWithLogitsLoss" if c.framework == "torch" else "pass from_logits=True to the loss"
+        fix = "use BCEWithLogitsLoss" if c.framework == "torch" else "pass from_logits=True to the loss" \
+            if c.contract.input_from_logits else "end the model with a softmax, or use a loss that takes logits"
         return "ACT103", f"raw logits (no output activation) are fed to {c.loss_name}, which expects probabilities", fix
 
 
@@ -145,8 +151,9 @@ PAIRING_RULES = (
 
 
 def one_hot_with_sparse_loss(c: Context):
-    if c.encoding == ONE_HOT and c.family in ("sparse", "nll"):
-        return "ACT301", f"{c.loss_name} expects integer class ids, but the targets are one-hot ({c.target.spelling})", \
+    if c.encoding in (ONE_HOT, SOFT) and c.family in ("sparse", "nll"):
+        what = "one-hot" if c.encoding == ONE_HOT else "soft class weights (mixed or smoothed rows)"
+        return "ACT301", f"{c.loss_name} expects integer class ids, but the targets are {what} ({c.target.spelling})", \
             "use the categorical (non-sparse) loss, or keep the labels as integers"
 
 
@@ -173,10 +180,19 @@ def one_hot_with_sigmoid(c: Context):
 
 TARGET_RULES = (one_hot_with_sparse_loss, index_with_categorical_loss, multi_label_with_softmax, one_hot_with_sigmoid)
 
+# Whether a target code's own fix also cures the head/loss pairing (SPEC §4, one bug, one finding).
+# ACT301/ACT302 swap the sparse and the categorical loss: the input domain stays as wrong as it was
+# (integer labels + sigmoid + categorical_crossentropy is ACT302 and ACT203). ACT303 and ACT304
+# replace the head and the loss together, which cures every pairing code beside them.
+CURES_PAIRING = {"ACT301": False, "ACT302": False, "ACT303": True, "ACT304": True}
+
 # -- the head alone, and units ---------------------------------------------------------
 
 
 def softmax_single_unit(c: Context):
+    if c.act == LOG_SOFTMAX and c.head.units == 1:
+        return "ACT201", "log_softmax over a single unit always outputs 0.0 (log 1), so the model cannot learn", \
+            "use sigmoid (or logsigmoid) for one binary output, or 2 units with log_softmax"
     if c.act == SOFTMAX and c.head.units == 1:
         return "ACT201", "softmax over a single unit always outputs 1.0, so the model cannot learn", \
             "use sigmoid for one binary output, or 2 units with softmax"
@@ -224,10 +240,12 @@ def check(binding: Binding) -> list[Finding]:
         findings.append(_finding(c, hit, head_first=True, units=True))
     pairing = [h for h in (rule(c) for rule in PAIRING_RULES) if h]
     targets = [h for h in (rule(c) for rule in TARGET_RULES) if h]
-    if targets:
-        covered = [code for code, _, _ in pairing]
-        findings.extend(_finding(c, hit, head_first=hit[0] in ("ACT303", "ACT304"), covers=covered) for hit in targets)
-    else:
+    curing = any(CURES_PAIRING[code] for code, _, _ in targets)
+    covered = [code for code, _, _ in pairing] if curing else []
+    for hit in targets:
+        cures = CURES_PAIRING[hit[0]]
+        findings.append(_finding(c, hit, head_first=hit[0] in ("ACT303", "ACT304"), covers=covered if cures else ()))
+    if not curing:
         findings.extend(_finding(c, hit, head_first=True) for hit in pairing)
     return findings
 

@@ -1,21 +1,25 @@
-"""The `actlint` command."""
+"""The `actlint` command (click: help in groups, usage errors as one line under the usage, shell
+completion of rule codes and format names)."""
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
 import sys
 from dataclasses import dataclass
+from types import SimpleNamespace
+
+import click
 
 from actlint import __version__
 from actlint.catalogue import rules
 from actlint.config import FORMAT_NAMES
 
 ANSI = re.compile(r"\033\[[;?0-9]*[a-zA-Z]")  # what a coloured report adds, and a stray escape in a finding
+USAGE = "[options] [PATHS ...]"
 
 
-class UsageError(Exception):
+class UsageError(click.UsageError):
     """A bad command line: `main` reports it under the usage line and exits 2."""
 
 
@@ -46,70 +50,162 @@ def _explain(code: str) -> None:
         print(figures.rstrip("\n"))
 
 
-def _at_least(minimum: int):
-    """An argparse type: a whole number >= minimum."""
-    def number(text: str) -> int:
+class _AtLeast(click.ParamType):
+    """A whole number >= minimum."""
+
+    name = "integer"
+
+    def __init__(self, minimum: int):
+        self.minimum = minimum
+
+    def convert(self, value, param, ctx):
         try:
-            value = int(text)
-        except ValueError:
-            value = None
-        if value is None or value < minimum:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number >= {minimum}")
+            number = int(value)
+        except (TypeError, ValueError):
+            number = None
+        if number is None or number < self.minimum:
+            self.fail(f"{value!r} is not a whole number >= {self.minimum}", param, ctx)
+        return number
+
+
+class _Name(click.ParamType):
+    """A path taken as given (reading it is the run's business), completed as a file by the shell."""
+
+    name = "path"
+
+    def shell_complete(self, ctx, param, incomplete):
+        from click.shell_completion import CompletionItem
+
+        return [CompletionItem(incomplete, type="file")]
+
+
+class _File(_Name):
+    """A file name that is not a folder."""
+
+    def convert(self, value, param, ctx):
+        if os.path.isdir(value):
+            self.fail(f"{value!r} is a directory", param, ctx)
         return value
-    return number
 
 
-def _file(text: str) -> str:
-    if os.path.isdir(text):
-        raise argparse.ArgumentTypeError(f"{text!r} is a directory")
-    return text
+class _Choice(click.Choice):
+    def get_invalid_choice_message(self, value, ctx) -> str:
+        return f"invalid choice: {value!r} (choose from {', '.join(map(repr, self.choices))})"
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="actlint", usage="%(prog)s [options] [PATHS ...]", allow_abbrev=False,
-        description="Find mismatched output activations, losses and labels in Keras, PyTorch and TensorFlow code.",
-        # add_argument builds a formatter to check each metavar, and a formatter without a width imports
-        # shutil (~3 ms) to ask the terminal: a fixed width until the options are in, then the terminal's.
-        formatter_class=lambda prog: argparse.HelpFormatter(prog, width=80))
-    add = parser.add_argument
-    add("paths", nargs="*", metavar="PATHS", help="Files and folders to lint (default: .); `-` reads stdin.")
-    add("--select", metavar="CODES", help="Comma-separated rule codes or prefixes to enable (default: all).")
-    add("--ignore", metavar="CODES", help="Comma-separated rule codes or prefixes to disable.")
-    add("--extend-select", metavar="CODES",
-        help="Comma-separated rule codes or prefixes to enable on top of the selection.")
-    add("--exit-zero", action="store_true", help="Exit 0 even when there are findings.")
-    add("--output-format", choices=FORMAT_NAMES,
-        help="full (default in a terminal), concise (alias: text; default otherwise), json, sarif, "
-             "github, gitlab or junit.")
-    add("--color", choices=["auto", "always", "never"], default="auto",
-        help="Colour the full format (auto honours NO_COLOR and FORCE_COLOR; default: auto).")
-    add("--statistics", action="store_true", help="Print the number of findings per code instead of the findings.")
-    add("--config", dest="config_path", metavar="FILE", type=_file,
-        help="Use this configuration file (pyproject.toml or actlint.toml) for every file.")
-    add("--isolated", action="store_true", help="Ignore all configuration files.")
-    add("--stdin-filename", metavar="NAME",
-        help="The name of the file read from stdin (`-`), for configuration and reports.")
-    add("--force-exclude", action="store_true", help="Apply the exclusions to files named on the command line too.")
-    add("-j", "--jobs", type=_at_least(1), metavar="N",
-        help="Processes to lint with (default: the number of cores; small runs stay in one).")
-    add("--no-cache", action="store_true", help="Neither read nor write the result cache (.actlint_cache/).")
-    add("--max-file-size", type=_at_least(0), metavar="BYTES",
-        help="Skip files larger than this, unread (default: 1048576, or max-file-size in the configuration; "
-             "0: no limit).")
-    add("--fix", action="store_true", help="Apply the safe fixes, then report what remains.")
-    add("--unsafe-fixes", action="store_true", help="Count unsafe fixes as fixable too (applied with --fix).")
-    add("--diff", action="store_true", help="Print the fixes as a unified diff and write nothing (exit 1 if any).")
-    add("--fix-only", action="store_true", help="Apply the fixes and report nothing else.")
-    add("--list-rules", action="store_true", help="List every rule and exit.")
-    add("--explain", metavar="CODE", help="Explain a rule and exit.")
-    add("--version", action="version", version=f"actlint, version {__version__}", help="Show the version and exit.")
-    parser.formatter_class = argparse.HelpFormatter  # --help and usage errors: the terminal's width
-    return parser
+def _complete_codes(ctx, param, incomplete: str) -> list:
+    """Rule codes for a comma-separated list: `ACT1` -> ACT101, ...; `ACT101,ACT2` -> ACT101,ACT201, ..."""
+    done, _, last = incomplete.rpartition(",")
+    return _complete_code(ctx, param, last, f"{done}," if done else "")
+
+
+def _complete_code(ctx, param, incomplete: str, head: str = "") -> list:
+    """Rule codes starting with `incomplete`, each with its rule's name (zsh and fish show it)."""
+    from click.shell_completion import CompletionItem
+
+    known = rules()
+    return [CompletionItem(head + code, help=known[code].name) for code in sorted(known)
+            if code.startswith(incomplete.upper())]
+
+
+# --help shows the options in these groups, in this order; any other option under "Other options".
+GROUPS = (
+    ("Rule selection", ("select", "ignore", "extend_select")),
+    ("Output", ("output_format", "color", "statistics", "exit_zero")),
+    ("Fixes", ("fix", "unsafe_fixes", "diff", "fix_only")),
+    ("Files", ("stdin_filename", "force_exclude", "max_file_size", "jobs", "no_cache")),
+    ("Configuration", ("config_path", "isolated")),
+)
+
+
+class _Command(click.Command):
+    """argparse's usage line and error messages, and the options in groups (click has no option groups)."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        """click's main, but a usage error is one line under the usage (argparse's form, which the
+        command had before click); always exits like a standalone command."""
+        try:
+            done = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as error:
+            print(f"usage: actlint {USAGE}\nactlint: error: {_message(error, self)}", file=sys.stderr)
+            sys.exit(2)
+        except click.Abort:  # Ctrl-C: click has ended the terminal's ^C line
+            print("Aborted!", file=sys.stderr)
+            sys.exit(1)
+        if done:  # --help and --version end with an exit code
+            sys.exit(done)
+
+    def format_usage(self, ctx, formatter) -> None:
+        formatter.write_usage(ctx.command_path, USAGE, prefix="usage: ")
+
+    def format_options(self, ctx, formatter) -> None:
+        records = {p.name: p.get_help_record(ctx) for p in self.get_params(ctx) if isinstance(p, click.Option)}
+        records = {name: record for name, record in records.items() if record}
+        width = min(30, max(len(term) for term, _ in records.values()))  # one column for every group
+        grouped = [(title, [records.pop(n) for n in names if n in records]) for title, names in GROUPS]
+        for title, rows in grouped + [("Other options", list(records.values()))]:
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl([(term.ljust(width), text) for term, text in rows])
+
+
+CODES = {"metavar": "CODES", "shell_complete": _complete_codes}
+
+
+def command() -> click.Command:
+    """The `actlint` command as a click command (for click's CliRunner and shell completion)."""
+    option = click.Option
+    params = [
+        click.Argument(["paths"], nargs=-1, type=_Name(), metavar="PATHS"),
+        option(["--select"], **CODES, help="Comma-separated rule codes or prefixes to enable (default: all)."),
+        option(["--ignore"], **CODES, help="Comma-separated rule codes or prefixes to disable."),
+        option(["--extend-select"], **CODES,
+               help="Comma-separated rule codes or prefixes to enable on top of the selection."),
+        option(["--exit-zero"], is_flag=True, help="Exit 0 even when there are findings."),
+        option(["--output-format"], type=_Choice(FORMAT_NAMES), metavar="FORMAT",
+               help="full (default in a terminal), concise (alias: text; default otherwise), json, sarif, "
+                    "github, gitlab or junit."),
+        option(["--color"], type=_Choice(["auto", "always", "never"]), default="auto", metavar="WHEN",
+               help="Colour the full format: auto, always or never (auto honours NO_COLOR and FORCE_COLOR; "
+                    "default: auto)."),
+        option(["--statistics"], is_flag=True, help="Print the number of findings per code instead of the findings."),
+        option(["--config", "config_path"], type=_File(), metavar="FILE",
+               help="Use this configuration file (pyproject.toml or actlint.toml) for every file."),
+        option(["--isolated"], is_flag=True, help="Ignore all configuration files."),
+        option(["--stdin-filename"], metavar="NAME", type=_Name(),
+               help="The name of the file read from stdin (`-`), for configuration and reports."),
+        option(["--force-exclude"], is_flag=True, help="Apply the exclusions to files named on the command line too."),
+        option(["-j", "--jobs"], type=_AtLeast(1), metavar="N",
+               help="Processes to lint with (default: the number of cores; small runs stay in one)."),
+        option(["--no-cache"], is_flag=True, help="Neither read nor write the result cache (.actlint_cache/)."),
+        option(["--max-file-size"], type=_AtLeast(0), metavar="BYTES",
+               help="Skip files larger than this, unread (default: 1048576, or max-file-size in the "
+                    "configuration; 0: no limit)."),
+        option(["--fix"], is_flag=True, help="Apply the safe fixes, then report what remains."),
+        option(["--unsafe-fixes"], is_flag=True, help="Count unsafe fixes as fixable too (applied with --fix)."),
+        option(["--diff"], is_flag=True, help="Print the fixes as a unified diff and write nothing (exit 1 if any)."),
+        option(["--fix-only"], is_flag=True, help="Apply the fixes and report nothing else."),
+        option(["--list-rules"], is_flag=True, help="List every rule and exit."),
+        option(["--explain"], metavar="CODE", shell_complete=_complete_code, help="Explain a rule and exit."),
+    ]
+    command = _Command(
+        "actlint", params=params, callback=lambda **args: _command(SimpleNamespace(**args)),
+        help="Find mismatched output activations, losses and labels in Keras, PyTorch and TensorFlow code.\n\n"
+             "PATHS are the files and folders to lint (default: .); `-` reads stdin.",
+        context_settings={"help_option_names": ["-h", "--help"]})
+    return click.version_option(__version__, prog_name="actlint", message="%(prog)s, version %(version)s",
+                                help="Show the version and exit.")(command)
+
+
+def _arguments(argv) -> SimpleNamespace:
+    """The command line `argv` parsed, as the command gets it, without running it."""
+    with command().make_context("actlint", list(argv)) as context:
+        return SimpleNamespace(**context.params)
 
 
 def main(argv=None) -> None:
     """Run the command line `argv` (default: sys.argv[1:]); exits with 0 (clean), 1 (findings) or 2 (errors)."""
+<<<<<<< HEAD
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["server"]:  # the language server (a folder named server: `actlint ./server`)
         from actlint.server import main as serve
@@ -130,6 +226,21 @@ def main(argv=None) -> None:
     except KeyboardInterrupt:
         print("\nAborted!", file=sys.stderr)
         sys.exit(1)
+=======
+    command().main(argv, prog_name="actlint")
+
+
+def _message(error: click.UsageError, command: click.Command) -> str:
+    """argparse's wording, which the command had before click."""
+    if isinstance(error, click.NoSuchOption):
+        return f"unrecognized arguments: {error.option_name}"
+    if isinstance(error, click.BadOptionUsage):  # --explain without its value, or --fix=1
+        flag = any(error.option_name in p.opts and getattr(p, "is_flag", False) for p in command.params)
+        return f"argument {error.option_name}: {'takes no value' if flag else 'expected one argument'}"
+    if isinstance(error, click.BadParameter) and error.param is not None and error.param.opts:
+        return f"argument {'/'.join(error.param.opts)}: {error.message}"
+    return error.format_message()
+>>>>>>> main
 
 
 def entry() -> None:

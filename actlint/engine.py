@@ -161,16 +161,28 @@ def _analyze(path: str, module, project=None) -> list[Result]:
 
     facts = analyze_module(path, module, project)
     findings = {}  # one finding per (code, primary node): the one that names the most ends
+    paths = {}  # the same key -> the branch paths it was seen on
     for finding in [f for b in facts.bindings for f in check(b)] + check_local(facts.local):
         key = (finding.code, _node_key(finding.site))
+        paths.setdefault(key, set()).add(finding.binding.path if finding.binding is not None else ())
         if key not in findings or len(finding.related) > len(findings[key].related):
             findings[key] = finding
     if not findings:
         return []
+    findings = {key: _on_path(finding, paths[key]) for key, finding in findings.items()}
     from actlint.fixes import attach
     from actlint.positions import locate
 
     return locate(attach(list(findings.values()), facts.bindings))
+
+
+def _on_path(finding, paths: set):
+    """A finding seen only on one branch path of a model or loss chosen by a branch says which."""
+    if len(paths) != 1 or not next(iter(paths)):
+        return finding
+    from dataclasses import replace
+
+    return replace(finding, message=f"{finding.message} (when {' and '.join(next(iter(paths)))})")
 
 
 def _node_key(site):

@@ -89,6 +89,9 @@ class Binding:
     head: Head
     loss: Optional[Loss] = None
     target: Optional[Target] = None
+    # The conditions of the branch path it was seen on (`args.model == "a"`), when a model or a loss
+    # was chosen by a branch on something unknown; () when it holds whichever way the code runs.
+    path: tuple = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ import libcst as cst
 
 from actlint.catalogue import contracts
 from actlint.checks import Context, context
-from actlint.facts import INDEX, LINEAR, ONE_HOT, SIGMOID, SOFT, SOFTMAX, Head, Loss, Site
+from actlint.facts import INDEX, LINEAR, LOG_SOFTMAX, ONE_HOT, SIGMOID, SOFT, SOFTMAX, Head, Loss, Site
 from actlint.rewrites import (
     TORCH_FUNCTION_OWNERS, Unfixable, activation_input, argument, in_sequential, is_function_call, keras_loss_call, keyword_names,
     last_name, parenthesized, positional_count, renamed, set_argument, string_like, string_value, written_in_compile,
@@ -225,7 +225,9 @@ def keras_double_activation(c: Context) -> Fix:  # ACT101, ACT102
     return _fix(f"Set from_logits=False: the {c.act} output is already probabilities", [edit], sure)
 
 
-def keras_logits_into_probability_loss(c: Context) -> Fix:  # ACT103
+def keras_logits_into_probability_loss(c: Context) -> Optional[Fix]:  # ACT103
+    if c.act == LOG_SOFTMAX:
+        return None  # log-probabilities: which probabilities were meant is the author's call
     edit, sure = keras_loss_edit(c.loss, c.loss.id, from_logits=True)
     return _fix("Pass from_logits=True to the loss: the output has no activation", [edit], sure)
 
@@ -336,7 +338,9 @@ def torch_double_sigmoid(c: Context) -> Fix:  # ACT102
     return _fix("Use BCELoss: the output already went through a sigmoid", [edit])
 
 
-def torch_logits_into_bce(c: Context) -> Fix:  # ACT103
+def torch_logits_into_bce(c: Context) -> Optional[Fix]:  # ACT103
+    if c.act == LOG_SOFTMAX:
+        return None
     edit = torch_renamed(c.loss.site, {"BCELoss": "BCEWithLogitsLoss",
                                        "binary_cross_entropy": "binary_cross_entropy_with_logits"})
     return _fix("Use the with-logits loss: the output has no sigmoid", [edit])

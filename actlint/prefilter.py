@@ -8,8 +8,10 @@ from typing import Callable, Optional
 # A file is worth parsing when it names a framework and does something a rule looks at, or sets a
 # loss it may have imported from elsewhere in the project (`loss=cfg.loss`, `criterion = get_loss(name)`).
 # Each token costs one scan of every file that lacks it (~15-20 ms over the 31 MB standard library):
-# only tokens some frontend reads are here: one per framework the frontends know (keras, torch, tensorflow).
-FRAMEWORK_TOKENS = (b"keras", b"torch", b"tensorflow")
+# only tokens some frontend reads are here: one per framework the frontends know (keras, torch, tensorflow;
+# "jax" covers flax and optax code, which imports jax; the transformers imports a Trainer script that
+# never names torch: the bare word is also scikit-learn's name for its preprocessing steps).
+FRAMEWORK_TOKENS = (b"keras", b"torch", b"tensorflow", b"jax", b"from transformers", b"import transformers")
 # Every finding pairs a head (an activation) with a loss or with targets, and the file it is found in
 # names one of them or the step that joins them (compile, fit, backward). A framework file naming none
 # (layers, data pipelines, utilities: half of a library's files) cannot be where a finding is made;
@@ -17,6 +19,7 @@ FRAMEWORK_TOKENS = (b"keras", b"torch", b"tensorflow")
 RULE_TOKENS = (
     b"loss", b"Loss", b"criterion", b"entropy", b"softmax", b"Softmax", b"sigmoid", b"Sigmoid", b"logits",
     b"ctivation", b"compile(", b".fit", b"fit(", b".backward(", b"one_hot", b"to_categorical", b"kl_div",
+    b"num_labels",  # a transformers classifier trained by a Trainer that names no loss
 )
 LOSS_ASSIGNMENT = re.compile(rb"(?:\bloss|criterion)\w*\s*=")
 _ASSIGNED = re.compile(rb"\w*\s*=")  # what LOSS_ASSIGNMENT wants after its word

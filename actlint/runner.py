@@ -179,7 +179,7 @@ class _Linter:
             if isinstance(data, Result):
                 return [data]
             report = self.reports.get(path) or lint_source(path, data, self.session)
-            results = report.results
+            results = report.results + self.rejected(path)
             if results:  # kept for suppressions and for showing the findings
                 self.texts[path] = data
         if self.cells:
@@ -190,6 +190,18 @@ class _Linter:
 
     def wanted(self, result: Result) -> bool:
         return wanted(result.code, self.layers(result.filename))
+
+    def rejected(self, path: str) -> list:
+        """One ACT001 for each notebook cell IPython would reject (the cell was left out), in a
+        notebook the prefilter reads (its cells as written): elsewhere syntax errors are Python's."""
+        from actlint.prefilter import worth_parsing
+
+        cells = self.cells.get(path)
+        rejected = cells.rejected() if cells else ()
+        if not rejected or not worth_parsing(cells.text().encode("utf-8")):
+            return []
+        return [diagnostic("ACT001", path, f"cell {cells.locate(row)[0]}: {message}", row, column)
+                for row, column, message in rejected]
 
     def layers(self, filename: str) -> tuple:
         settings = self.configs.for_path(filename)

@@ -170,18 +170,26 @@ def _display(loss_id: Optional[str]) -> str:
     return loss.display if loss else loss_id or "the loss"  # an unknown id reads well enough
 
 
+TORCH_LIBRARIES = ("torch", "timm", "transformers", "skorch")  # losses of libraries built on torch
+
+
 def _categorical_fix(framework: Optional[str], family: Optional[str] = None):
     """The from-logits loss of the user's framework for exclusive classes."""
-    if framework == "torch":
+    if framework in TORCH_LIBRARIES:
         return fixes.torch_cross_entropy, "CrossEntropyLoss"
+    if framework == "optax":  # its losses take logits already: the fix is the same loss, unactivated
+        return (fixes.keras_sparse_from_logits if family == "sparse" else fixes.keras_categorical_from_logits), \
+            "the same optax loss"
     if family == "sparse":
         return fixes.keras_sparse_from_logits, "sparse_categorical_crossentropy(from_logits=True)"
     return fixes.keras_categorical_from_logits, "categorical_crossentropy(from_logits=True)"
 
 
 def _binary_fix(framework: Optional[str]):
-    if framework == "torch":
+    if framework in TORCH_LIBRARIES:
         return fixes.torch_bce_with_logits, "BCEWithLogitsLoss"
+    if framework == "optax":
+        return fixes.keras_binary_from_logits, "the same optax loss"
     return fixes.keras_binary_from_logits, "binary_crossentropy(from_logits=True)"
 
 
@@ -232,7 +240,7 @@ def _act101(f: Facts):
     ratio = claims.norm_ratio(claims.double_softmax_grad(z, y), fixes.cross_entropy_grad(z, y))
     loss, name = _categorical_fix(f.framework, f.family)
     check = _check_categorical(loss, f.k)
-    keras = "" if f.framework == "torch" else KERAS_CACHED_LOGITS
+    keras = "" if f.framework not in ("keras", "tf") else KERAS_CACHED_LOGITS
     claim = (f"Softmax before {_display(f.loss)}: the loss can never fall below {floor:.4f} with {_classes(f)} "
              f"and the gradient is {ratio:.2f}x the right one on seeded logits{keras}; "
              f"{_fix_sentence(name + ' on the raw logits', '-log softmax', check)}.")
@@ -248,7 +256,7 @@ def _act102(f: Facts):
     ratio = claims.double_sigmoid_gradient_ratio(z, y)
     loss, name = _binary_fix(f.framework)
     check = _check_binary(loss, columns)
-    keras = "" if f.framework == "torch" else KERAS_CACHED_LOGITS
+    keras = "" if f.framework not in ("keras", "tf") else KERAS_CACHED_LOGITS
     claim = (f"Sigmoid before {_display(f.loss)}: the loss only sees values in ({lo:.4f}, {hi:.4f}), so it can "
              f"never fall below {floor1:.4f} for y=1 or {floor0:.4f} for y=0{keras}; "
              f"{_fix_sentence(name + ' on the raw logits', 'the binary cross-entropy of sigmoid', check)}.")
@@ -260,6 +268,10 @@ def _act102(f: Facts):
 
 def _act103(f: Facts):
     family = f.family
+    if f.framework == "skorch":
+        return _act103_skorch(f)
+    if f.activation == "log_softmax":
+        return _act103_log_probabilities(f)
     if f.framework == "torch":
         return _act103_torch(f)
     if family in ("categorical", "sparse"):
@@ -275,6 +287,27 @@ def _act103_torch(f: Facts):
              f"raises 'all elements of input should be between 0 and 1'; "
              f"{_fix_sentence('BCEWithLogitsLoss on the logits', 'the binary cross-entropy of sigmoid', check)}.")
     return _fix_ok(check) and outside > 0, claim, {"outside_unit_interval": outside, **_fix_witness(check)}
+
+
+def _act103_skorch(f: Facts):
+    z, y = _categorical_sample(f.k)
+    nan = claims.nan_log_fraction(z[np.arange(len(y)), y])
+    check = _check_categorical(fixes.torch_cross_entropy, f.k)
+    claim = (f"Raw logits into {_display(f.loss)}: skorch takes log(y_pred + eps), which is NaN for the "
+             f"{nan:.0%} of seeded samples whose target-class logit is below 0 (the batch loss is then NaN), and "
+             f"unbounded below where that logit exceeds 1; "
+             f"{_fix_sentence('CrossEntropyLoss on the logits', '-log softmax', check)}.")
+    return _fix_ok(check) and nan > 0, claim, {"nan_fraction": nan, **_fix_witness(check)}
+
+
+def _act103_log_probabilities(f: Facts):
+    z = seeded_logits(batch_size(f.k), f.k)
+    outside = claims.log_softmax_outside_unit_interval_fraction(z)
+    torch = "torch raises 'all elements of input should be between 0 and 1'" if f.framework == "torch" else \
+        "Keras clips every one of them to 1e-7, so the loss no longer depends on the model"
+    claim = (f"log_softmax outputs are log-probabilities: {outside:.0%} of them on seeded logits over {_classes(f)} "
+             f"lie outside [0, 1], where {torch}; a probability loss needs the probabilities themselves.")
+    return outside == 1.0, claim, {"outside_unit_interval": outside}
 
 
 def _act103_keras_binary(f: Facts):
@@ -363,12 +396,17 @@ def _act106(f: Facts):
 
 def _act201(f: Facts):
     z = np.concatenate([seeded_logits(16, 1).ravel(), [-1e4, 1e4]])
+    if f.activation == "log_softmax":
+        lo, hi = claims.single_unit_log_softmax_range(z)
+        claim = (f"log_softmax over a single unit outputs exactly {hi:g} for every input (log 1: the softmax is "
+                 f"always 1.0), so no loss on it can depend on the input.")
+        return lo == hi == 0.0, claim, {"output_min": lo, "output_max": hi}
     lo, hi = claims.single_unit_softmax_range(z)
     grad = claims.single_unit_softmax_gradient(z)
     fixed_lo, fixed_hi = claims.sigmoid_range(seeded_logits(16, 1))
     loss, name = _binary_fix(f.framework)
     check = _check_binary(loss, 1)
-    keras = "" if f.framework == "torch" else (" (Keras on the TF backend computes the loss from the cached logit, "
+    keras = "" if f.framework not in ("keras", "tf") else (" (Keras on the TF backend computes the loss from the cached logit, "
                                           "so training looks normal while every prediction is 1.0)")
     claim = (f"Softmax over a single unit outputs exactly {lo:g} for every input (output gradient {grad:g}){keras}; "
              f"a sigmoid unit ranges over [{fixed_lo:.4f}, {fixed_hi:.4f}] on the same logits, and "
@@ -467,6 +505,8 @@ def _act205(f: Facts):
 
 
 def _act301(f: Facts):
+    if f.target == "soft":
+        return _act301_soft(f)
     z, y = _categorical_sample(f.k)
     targets = one_hot(y, f.k)
     gap = claims.sparse_vs_categorical_gap(z, y)
@@ -479,6 +519,15 @@ def _act301(f: Facts):
     return ok, claim, {"classes": f.k, "target_columns": targets.shape[-1], "expected_columns": 1,
                        "distinct_target_values": claims.distinct_values(targets), "argmax_rel_gap": gap,
                        **_fix_witness(check)}
+
+
+def _act301_soft(f: Facts):
+    """Mixed or smoothed rows into a class-id loss: argmax would throw the mixing away, so the fix is
+    a loss that takes the rows (the categorical loss on soft targets)."""
+    check = _check_categorical(fixes.keras_categorical_from_logits, f.k)
+    claim = (f"Soft targets into {_display(f.loss)}: each label is {f.k} columns of class weights where the loss "
+             f"expects one class id; {_fix_sentence('a soft-target categorical loss', '-log softmax', check)}.")
+    return _fix_ok(check), claim, {"classes": f.k, "target_columns": f.k, "expected_columns": 1, **_fix_witness(check)}
 
 
 def _act302(f: Facts):

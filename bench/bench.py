@@ -2,6 +2,7 @@
 
     python bench/bench.py                      # every corpus found, 5 interleaved runs
     python bench/bench.py --corpus keras --runs 3 --jobs 2
+    python bench/bench.py --startup-only --runs 7   # one small file vs `import libcst` alone
 
 Anchors, each run on the same files in the same run, interleaved, medians reported:
   parse-floor   libcst parse_module of the files actlint's prefilter keeps, on --jobs processes
@@ -181,10 +182,11 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--tools", action="append", default=[], help="a folder holding torchfix/fixit/ruff")
     parser.add_argument("--no-startup", action="store_true", help="skip the one-small-file runs")
+    parser.add_argument("--startup-only", action="store_true", help="only the one-small-file runs")
     args = parser.parse_args()
     sys.path.insert(0, str(HERE))
     actlint = [sys.executable, "-m", "actlint"]
-    names = args.corpus or ["fixtures", "keras", "stdlib", "generated-100", "generated-1000"]
+    names = [] if args.startup_only else args.corpus or ["fixtures", "keras", "stdlib", "generated-100", "generated-1000"]
     tools = find_tools(args.tools)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

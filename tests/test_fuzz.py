@@ -26,7 +26,7 @@ from pathlib import Path
 import hypothesmith
 import libcst as cst
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from actlint.engine import Session, lint_source
@@ -173,6 +173,7 @@ def nested(path: Path, after: bytes, nesting: str, indent: bytes = b"        ") 
 
 @fuzz
 @given(source=hypothesmith.from_grammar())
+@example(source='\n"\\8"\n')  # an invalid escape: literal_eval warned about the user's code
 def test_grammar_generated_programs(source):
     for data in (source.encode("utf-8", "surrogatepass"), (source + FRAMEWORK_TAIL).encode("utf-8", "surrogatepass")):
         assert_survived(lint_bytes(data), source)

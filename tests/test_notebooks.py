@@ -327,3 +327,35 @@ def test_a_fix_is_not_offered_in_an_imported_exported_notebook(tmp_path):
     assert (result.code, Path(result.filename).name, result.fix) == ("ACT201", "models.py", None)
     outcome = run("--fix", "--unsafe-fixes", "--no-cache", tmp_path)
     assert outcome.exit_code == 1 and (tmp_path / "models.py").read_text() == models
+
+
+# -- cells as IPython reads them: indented cells, cell magics, broken cells ---------------------------
+
+IPYTHON_CELLS = [
+    code("%load_ext autoreload\nimport torch\nfrom torch.nn import CrossEntropyLoss, Linear, ReLU, Sequential, Softmax"),
+    code("def preprocess(x:\n    pass  # TODO"),  # IPython rejects it: reported once, left as it is
+    code(" model = Sequential(\n     Linear(784, 10),\n     Softmax(dim=1),\n )"),  # every line indented by one space
+    code("%%time\ncriterion = CrossEntropyLoss()\nfor x, y in loader:\n    print('step %d'\n          % step)\n"
+         "    loss = criterion(model(x), y)\n    !echo done"),
+]
+
+
+def test_findings_and_fixes_in_indented_and_magic_cells(tmp_path):
+    path = tmp_path / "train.ipynb"
+    path.write_text(jupyter(IPYTHON_CELLS), encoding="utf-8")
+    results = sorted((r.code, r.location.cell, r.location.row, r.location.column) for r in lint_paths([str(path)]).results)
+    assert results == [("ACT001", 2, 1, 15), ("ACT101", 3, 3, 6)]
+    items = json.loads(run("--output-format", "json", "--no-cache", path).stdout)
+    softmax = next(edit for item in items if item["fix"] for edit in item["fix"]["edits"] if edit["content"] == "Identity()")
+    assert (softmax["cell"], softmax["location"], softmax["end_location"]) == (3, {"row": 3, "column": 6}, {"row": 3, "column": 20})
+
+    diff = run("--diff", "--unsafe-fixes", "--no-cache", path).stdout
+    assert "-     Softmax(dim=1),\n+     Identity(),\n" in diff  # the cell's own indent
+
+    run("--fix", "--unsafe-fixes", "--no-cache", path)
+    after = [cell["source"] for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]]
+    before = [cell["source"] for cell in IPYTHON_CELLS]
+    assert after[0] == [before[0][0], before[0][1], before[0][2].replace("import ", "import Identity, ")]
+    assert after[1] == before[1] and after[3] == before[3]
+    assert after[2] == [" model = Sequential(\n", "     Linear(784, 10),\n", "     Identity(),\n", " )"]
+    assert [(r.code, r.location.cell) for r in lint_paths([str(path)]).results] == [("ACT001", 2)]

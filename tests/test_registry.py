@@ -93,8 +93,8 @@ def test_every_code_has_explain_output(code):
 
 def test_the_contract_table_names_each_losss_framework_and_family():
     for loss_id, contract in contracts().items():
-        assert contract.framework in ("keras", "torch", "tf"), loss_id
-        assert contract.family in ("binary", "categorical", "sparse", "nll", "kl"), loss_id
+        assert contract.framework in ("keras", "torch", "tf", "transformers", "optax", "timm", "skorch"), loss_id
+        assert contract.family in ("binary", "categorical", "sparse", "nll", "kl", "regression"), loss_id
 
 
 # -- the pairing and target rules, called on hand-built bindings --------------------------------
@@ -158,10 +158,16 @@ def test_each_code_comes_from_its_registered_function(facts, codes):
     assert hit is not None and hit[0] == codes[0]
 
 
-def test_a_target_code_covers_the_pairing_codes_it_explains():
+def test_a_target_code_covers_the_pairing_codes_its_fix_cures():
+    found = check(binding(SOFTMAX, 10, "keras.binary_crossentropy", False, MULTI_HOT, 10))
+    assert [f.code for f in found] == ["ACT303"]
+    assert found[0].message.endswith("(this also covers ACT204)")
+
+
+def test_a_target_code_whose_fix_leaves_the_pairing_wrong_is_reported_beside_it():
+    # SPEC: the sparse -> categorical fix keeps from_logits=True on a softmax head (still ACT101)
     found = check(binding(SOFTMAX, 10, "keras.sparse_categorical_crossentropy", True, ONE_HOT, 10))
-    assert [f.code for f in found] == ["ACT301"]
-    assert found[0].message.endswith("(this also covers ACT101)")
+    assert [f.code for f in found] == ["ACT301", "ACT101"]
 
 
 @pytest.mark.parametrize("loss, advice", [

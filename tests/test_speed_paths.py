@@ -106,7 +106,12 @@ def test_prefilter_is_its_documented_definition(data):
     (b"loss_fn = get(name)\n", True),
     (b"self.criterion=make()\n", True),
     (b"if loss == best:\n    pass\n", True),  # `\w*\s*=` matches the first '=' of '=='
-    (b"import jax\nx = jax.nn.softmax(y)\n", False),  # no frontend reads jax
+    (b"import jax\nx = jax.nn.softmax(y)\n", True),  # the flax frontend reads jax (it read none before)
+    (b"import jax.numpy as jnp\nimport optax\nl = optax.softmax_cross_entropy(z, y)\n", True),
+    (b"import jax.numpy as jnp\nx = jnp.zeros(3)\n", False),  # names nothing a rule looks at
+    (b"from transformers import Trainer\nTrainer(model=m, train_dataset=d).train()\n", False),
+    (b"import transformers\nm = transformers.AutoModelForSequenceClassification.from_pretrained(c, num_labels=3)\n", True),
+    (b"# a pipeline of transformers\nfrom sklearn.pipeline import Pipeline\nprint(log_loss(y, p))\n", False),
     (b"print('lossless')\n", False),
     (b"import torch\nclass Block(torch.nn.Module):\n    pass\n", False),  # names nothing a rule looks at
     (b"import torch.nn as nn\nhead = nn.Softmax()\n", True),

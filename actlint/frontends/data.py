@@ -7,29 +7,16 @@ from __future__ import annotations
 
 import libcst as cst
 
-from actlint.facts import BINARY, CONTINUOUS, INDEX, MULTI_HOT, ONE_HOT, UNKNOWN, Target
+from actlint.catalogue import datasets
+from actlint.facts import BINARY, INDEX, MULTI_HOT, ONE_HOT, SOFT, UNKNOWN, Target
 from actlint.frontends.interp import NOT_HANDLED, Args, Frontend
-from actlint.frontends.values import Const, Data, Function, Obj, Seq, TargetVal
+from actlint.frontends.values import Const, Data, Function, Mapping, Obj, Seq, TargetVal
 
-# keras.datasets.<name>.load_data(): ((x_train, y_train), (x_test, y_test)).
-DATASETS = {
-    "mnist": (INDEX, 10),
-    "fashion_mnist": (INDEX, 10),
-    "cifar10": (INDEX, 10),
-    "cifar100": (INDEX, 100),
-    "imdb": (BINARY, 2),
-    "reuters": (INDEX, 46),
-    "boston_housing": (CONTINUOUS, None),
-    "california_housing": (CONTINUOUS, None),
-}
-
-# sklearn.datasets.load_<name>(): a Bunch whose .target holds integer class ids.
-SKLEARN_DATASETS = {
-    "load_iris": (INDEX, 3),
-    "load_digits": (INDEX, 10),
-    "load_wine": (INDEX, 3),
-    "load_breast_cancer": (BINARY, 2),
-}
+# Label facts of datasets loaded by name (rules/datasets.toml): name -> (encoding, classes).
+DATASETS = datasets()["keras"]  # keras.datasets.<name>.load_data(): ((x_train, y_train), (x_test, y_test))
+SKLEARN_DATASETS = datasets()["sklearn"]  # sklearn.datasets.load_<name>(): a Bunch whose .target holds the labels
+TFDS_DATASETS = datasets()["tfds"]
+HF_DATASETS = datasets()["huggingface"]
 
 # Keras generator class_mode / dataset label_mode -> encoding.
 LABEL_MODES = {
@@ -79,13 +66,38 @@ def hf_model_class(name: str):
 
 
 def hf_num_labels(name: str, args: Args, site):
-    """(units, the site that sets them) of a transformers classifier: `num_labels=` given to from_pretrained."""
+    """(units, the site that sets them) of a transformers classifier: `num_labels=` given to
+    from_pretrained, or to the config it is given."""
     units = const_int(args.get(None, "num_labels")) if name.endswith("from_pretrained") else None
+    label2id = args.get(None, "label2id")
+    if units is None and name.endswith("from_pretrained") and isinstance(label2id, Mapping):
+        units = len(label2id.items)  # label2id={"neg": 0, "pos": 1}: one label per entry
+    config = args.get(None, "config")
+    if units is None and isinstance(config, Obj) and config.kind == "hf_config":  # AutoConfig(num_labels=3)
+        units, site = const_int(config.get("num_labels")), config.site
     return units, (site if units is not None else None)
 
 
 def const_str(value):
     return value.value if isinstance(value, Const) and isinstance(value.value, str) else None
+
+
+def random_labels(high, size, interp, node, spelling):
+    """Random integers in [0, high) of a written shape, as people fake labels: one id per sample
+    (`size=(n,)`, `size=n`), one 0/1 column (`(n, 1)`, high 2), or a 0/1 matrix (`(n, k)`, high 2),
+    which is multi-label. Anything else (a shape not written down, ids in several columns) is unknown."""
+    high = const_int(high)
+    if high is None or high < 2:
+        return None
+    shape = size.items if isinstance(size, Seq) else (size,) if const_int(size) is not None else None
+    if not shape or len(shape) > 2:
+        return None
+    if len(shape) == 1:
+        return target(INDEX, high, interp, node, spelling)
+    width = const_int(shape[1])
+    if high != 2 or width is None:
+        return None
+    return target(BINARY, 2, interp, node, spelling) if width == 1 else target(MULTI_HOT, width, interp, node, spelling)
 
 
 def literal_count(value):
@@ -107,7 +119,8 @@ class DataFrontend(Frontend):
         if name.startswith("keras.datasets.") and last == "load_data":
             return self.dataset(name.split(".")[-2], args, node, interp)
         if last == "to_categorical" and name.startswith(("keras.", "np_utils")):
-            return self.one_hot(args.get(0, "y"), args.get(1, "num_classes"), node, interp, "to_categorical")
+            classes = args.get(1, "num_classes") or args.get(None, "nb_classes")  # nb_classes: Keras 1
+            return self.one_hot(args.get(0, "y"), classes, node, interp, "to_categorical")
         if name in ("tf.one_hot", "keras.ops.one_hot", "keras.backend.one_hot"):
             depth = args.get(1, "depth") or args.get(1, "num_classes")
             return self.one_hot(args.get(0, "indices") or args.get(0, "x"), depth, node, interp, name)
@@ -126,12 +139,26 @@ class DataFrontend(Frontend):
         if name.startswith("keras.") and last == "ImageDataGenerator":
             return Obj("image_generator")
         if name.startswith("keras.") and last in ("image_dataset_from_directory", "text_dataset_from_directory", "audio_dataset_from_directory"):
-            return self.labelled(args.get(None, "label_mode"), "int", args.get(None, "class_names"), node, interp, last)
+            data = self.labelled(args.get(None, "label_mode"), "int", args.get(None, "class_names"), node, interp, last)
+            return Seq((data, data)) if const_str(args.get(None, "subset")) == "both" else data
         if name == "tf.data.Dataset.from_tensor_slices" or name == "tf.data.Dataset.from_tensors":
             return self.from_slices(args.get(0, "tensors"))
         if name.startswith("builtins."):
             return self.builtin(last, args, interp)
+        if name == "numpy.random.randint":
+            return self.numpy_randint(args, node, interp, "np.random.randint")
+        if name == "numpy.random.default_rng":
+            return Obj("numpy_rng")
         return NOT_HANDLED
+
+    def numpy_randint(self, args, node, interp, spelling):
+        """np.random.randint(low, high, size) / randint(high, size=...): ids in [0, high) (low 0 only)."""
+        low, high = args.get(0, "low"), args.get(1, "high")
+        if not args.given(1, "high"):
+            low, high = Const(0), low
+        if const_int(low) != 0:
+            return None
+        return random_labels(high, args.get(2, "size"), interp, node, spelling)
 
     def builtin(self, name, args, interp):
         """enumerate(loader), iter(loader), next(it): the batches keep their labels."""
@@ -229,6 +256,8 @@ class DataFrontend(Frontend):
                 return self.encoded(kind, classes, node, interp)
         if kind == "image_generator" and name in ("flow_from_directory", "flow_from_dataframe"):
             return self.labelled(args.get(None, "class_mode"), "categorical", args.get(None, "classes"), node, interp, name)
+        if kind == "numpy_rng" and name == "integers" and not args.given(None, "endpoint"):
+            return self.numpy_randint(args, node, interp, "rng.integers")
         if kind == "image_generator" and name == "flow":
             labels = args.get(1, "y")
             return Data(labels.target if isinstance(labels, TargetVal) else None)
@@ -245,6 +274,22 @@ class DataFrontend(Frontend):
         if classes is None:
             return target(UNKNOWN, None, interp, node, "LabelBinarizer")
         return target(BINARY if classes == 2 else ONE_HOT, classes, interp, node, "LabelBinarizer")
+
+    def binop(self, left, right, node, interp):
+        """Mixup (`lam * y + (1 - lam) * y[perm]`) and label smoothing (`y * (1 - eps) + eps / k`)
+        of exclusive targets: soft targets over the same classes."""
+        labels = [v for v in (left, right) if isinstance(v, TargetVal)]
+        if not labels or any(v.target.encoding not in (ONE_HOT, SOFT) for v in labels):
+            return NOT_HANDLED
+        classes = {v.target.classes for v in labels}
+        if len(labels) == 2 and not isinstance(node.operator, cst.Add) or len(classes) > 1:
+            return None
+        if isinstance(node.operator, (cst.Subtract, cst.Divide)) and not isinstance(left, TargetVal):
+            return None  # 1 - y is not a distribution
+        if not isinstance(node.operator, (cst.Add, cst.Subtract, cst.Multiply, cst.Divide)):
+            return None
+        first = labels[0].target
+        return target(SOFT, first.classes, interp, node, f"{first.spelling} mixed or smoothed")
 
     def subscript(self, value, indexes, node, interp):
         if isinstance(value, Obj) and value.kind == "bunch" and indexes == [Const("target")]:

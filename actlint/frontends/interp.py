@@ -7,7 +7,11 @@ framework: how frameworks name things (aliases, star imports, no_grad) is data, 
 
 Control flow is approximated the way a reader would: loops, `with` and `try`
 bodies run once, in order; an `if` whose condition resolves runs one branch,
-otherwise both, and names that the branches disagree on become unknown.
+otherwise both, and names that the branches disagree on become unknown. When
+they disagree on a model or a loss (`if args.dataset == "imagenet": net = A()
+else: net = B()`), the rest of the block runs once per alternative instead, so
+each is checked with what goes with it; a condition met again on that path
+(same text) takes the same branch, and no path forks twice (quiet when unsure).
 Functions are inlined at their call sites with the arguments given (a few levels
 deep); functions and classes that the file never calls are run once at the end
 with their defaults, so a model built in an uncalled function is still seen.
@@ -26,12 +30,17 @@ import libcst as cst
 from actlint.facts import Site
 from actlint.frontends.base import NOT_HANDLED, Frontend  # noqa: F401 (the frontends import them from here too)
 from actlint.frontends.namespaces import GRAD_OFF, STAR, STAR_LIBRARIES, canonical, star_imported
-from actlint.frontends.values import Class, Const, Function, Instance, Mapping, ModuleVal, Ref, Seq
+from actlint.frontends.values import (
+    Class, Const, Function, Instance, Layer, LossVal, Mapping, ModelVal, ModuleVal, Ref, Seq,
+)
 
 MAX_DEPTH = 6
 MAX_STEPS = 200_000
 TIME_BUDGET = 10.0  # seconds of abstract interpretation per linted file, its imports included
 CLOCK_EVERY = 1000  # steps between looks at the clock
+MAX_FORKS = 4  # branches on an unknown condition whose alternatives run the rest of their block apart
+# Values that, chosen by a branch, are worth following path by path: a model, a layer, a loss.
+CHOSEN_VALUES = (Instance, ModelVal, Layer, LossVal, Class)
 
 def dotted(node) -> str:
     if isinstance(node, cst.Name):
@@ -168,7 +177,10 @@ class Interpreter:
         self.instances: dict = {}  # ClassDef node -> [Instance]
         self.stack: list[Frame] = []
         self.state: dict = {}  # per-frontend records
+        self.loops = 0  # loop bodies being run (once, though they may run many times)
         self.grad_off = 0  # inside `with torch.no_grad():` or a @torch.no_grad() function: no loss trains here
+        self.fork_path: list = []  # (condition text, truth) of the fork being run, for messages and consistency
+        self.forks_left = MAX_FORKS
 
     # -- entry -------------------------------------------------------------
 
@@ -211,10 +223,20 @@ class Interpreter:
     # -- statements --------------------------------------------------------
 
     def exec_block(self, body, frame: Frame) -> None:
-        for stmt in body:
+        for i, stmt in enumerate(body):
             if frame.exited:
                 return
+            if isinstance(stmt, cst.If):
+                self.tick()
+                if self.exec_if(stmt, frame, rest=body[i + 1:]):
+                    return
+                continue
             self.exec_stmt(stmt, frame)
+
+    @property
+    def conditions(self) -> tuple:
+        """The fork path being run, as a reader would state it."""
+        return tuple(text if truth else f"not ({text})" for text, truth in self.fork_path)
 
     def exec_stmt(self, stmt, frame: Frame) -> None:
         self.tick()
@@ -260,10 +282,12 @@ class Interpreter:
         elif isinstance(small, cst.AugAssign):
             value = self.eval(small.value, frame)
             current = self.eval(small.target, frame) if isinstance(small.operator, cst.AddAssign) else None
-            grown = Seq(current.items + value.items) if isinstance(current, Seq) and isinstance(value, Seq) else None
+            grown = Seq(current.items + value.items, self.loops > 0) if isinstance(current, Seq) and isinstance(value, Seq) else None
             self.assign(small.target, grown, frame)  # `layers += [...]`; counters become unknown
         elif isinstance(small, cst.Expr):
             self.eval(small.value, frame)
+        elif isinstance(small, cst.Del) and isinstance(small.target, cst.Subscript):
+            self.assign(small.target.value, None, frame)  # `del classes[0]`
         elif isinstance(small, cst.Return):
             value = self.eval(small.value, frame) if small.value is not None else Const(None)
             frame.returns.append(value)
@@ -286,6 +310,8 @@ class Interpreter:
 
     def exec_import_from(self, small: cst.ImportFrom, frame: Frame) -> None:
         if isinstance(small.names, cst.ImportStar):
+            if self.project is not None and self._bind_project_star(small, frame):
+                return
             module = dotted(small.module) if small.module is not None and not small.relative else ""
             if module.split(".", 1)[0] in STAR_LIBRARIES:  # `from keras.layers import *`
                 frame.env.vars[STAR] = (frame.env.vars.get(STAR) or ()) + (canonical(module),)  # None: after an if
@@ -300,6 +326,22 @@ class Interpreter:
         for alias in small.names:
             self.bind_import(alias, module + "." + dotted(alias.name), frame, from_import=True)
 
+    def _bind_project_star(self, small: cst.ImportFrom, frame: Frame) -> bool:
+        """`from model import *` of a project file: its public names (`__all__` when it lists them),
+        and the library modules it star-imported in turn; False when it is not a project module."""
+        module, level = dotted(small.module) if small.module is not None else "", len(small.relative)
+        if level == 0 and not self.project.has_module(self._importer(), module, 0):
+            return False
+        value = self.project.module_value(self._importer(), module, level)
+        if value is None:
+            return True  # a project module that does not load: its names stay unknown
+        names = _public_names(value.env.vars)
+        for name in names:
+            frame.env.vars[name] = value.env.vars.get(name)
+        if value.env.vars.get(STAR):
+            frame.env.vars[STAR] = (frame.env.vars.get(STAR) or ()) + value.env.vars[STAR]
+        return True
+
     def _importer(self) -> str:
         origin = self.stack[-1].env.origin if self.stack else None
         return origin[0] if origin else self.path
@@ -313,9 +355,12 @@ class Interpreter:
             return self.project.resolve(self._importer(), module, 0, name)
         return self.project.resolve(self._importer(), full, 0, binds=binds)
 
-    def exec_if(self, stmt: cst.If, frame: Frame) -> None:
+    def exec_if(self, stmt: cst.If, frame: Frame, rest=None) -> bool:
+        """Run an if statement; True when it also ran `rest` (the statements after it), forked."""
         cond = self.eval(stmt.test, frame)
         orelse = stmt.orelse
+        if not isinstance(cond, Const) and self.fork_path:
+            cond = self._known_condition(stmt.test)
         if isinstance(cond, Const):
             if cond.value:
                 self.exec_block(_body(stmt.body), frame)
@@ -323,7 +368,7 @@ class Interpreter:
                 self.exec_if(orelse, frame)
             elif orelse is not None:
                 self.exec_block(_body(orelse.body), frame)
-            return
+            return False
         saved = frame.env
         frame.env = saved.copy()
         self.exec_block(_body(stmt.body), frame)
@@ -339,9 +384,51 @@ class Interpreter:
             taken = other
         elif other_exits or (orelse is not None and not isinstance(orelse, cst.If) and _ends_in_exit(orelse.body)):
             other = taken
+        elif rest and self._worth_forking(taken, other):
+            self._fork(stmt.test, ((taken, True), (other, False)), rest, saved, frame)
+            return True
         taken.merge(other)
         saved.vars = taken.vars
         frame.env = saved
+        return False
+
+    def _worth_forking(self, taken: Env, other: Env) -> bool:
+        if self.fork_path or self.forks_left <= 0:
+            return False
+        for name in set(taken.vars) | set(other.vars):
+            mine, theirs = taken.vars.get(name), other.vars.get(name)
+            if mine != theirs and (isinstance(mine, CHOSEN_VALUES) or isinstance(theirs, CHOSEN_VALUES)):
+                return True
+        return False
+
+    def _fork(self, test, alternatives, rest, saved: Env, frame: Frame) -> None:
+        """Run `rest` once per alternative of the if, each with its own names, then merge."""
+        self.forks_left -= 1
+        text = self.module.code_for_node(test).strip()
+        ends = []
+        for env, truth in alternatives:
+            frame.env, frame.exited = env, False
+            self.fork_path.append((text, truth))
+            try:
+                self.exec_block(rest, frame)
+            finally:
+                self.fork_path.pop()
+            ends.append((frame.env, frame.exited))
+        live = [env for env, exited in ends if not exited]
+        frame.exited = not live
+        merged = live[0] if live else ends[0][0]
+        for env in live[1:]:
+            merged.merge(env)
+        saved.vars = merged.vars
+        frame.env = saved
+
+    def _known_condition(self, test):
+        """On a fork path, a condition written as the one forked on has the value that path took."""
+        text = self.module.code_for_node(test).strip()
+        for seen, truth in self.fork_path:
+            if seen == text:
+                return Const(truth)
+        return None
 
     def exec_loop(self, stmt, frame: Frame) -> None:
         if isinstance(stmt, cst.For):
@@ -349,7 +436,11 @@ class Interpreter:
             self.assign(stmt.target, self.element_of(iterable), frame)
         else:
             self.eval(stmt.test, frame)
-        self.exec_block(_body(stmt.body), frame)
+        self.loops += 1
+        try:
+            self.exec_block(_body(stmt.body), frame)
+        finally:
+            self.loops -= 1
         frame.exited = False  # the body may run zero times
         if stmt.orelse is not None:
             self.exec_block(_body(stmt.orelse.body), frame)
@@ -376,10 +467,15 @@ class Interpreter:
             owner = self.eval(target.value, frame)
             if isinstance(owner, Instance):
                 owner.attrs[target.attr.value] = value
+            elif isinstance(owner, Mapping):  # cfg.num_classes = 7 on a SimpleNamespace
+                self.assign(target.value, _with_key(owner, target.attr.value, value), frame)
             else:  # a library object (`model.fc = nn.Linear(...)`): its frontend returns the updated value
                 updated = self._ask("set_attribute", owner, target.attr.value, value)
                 if updated is not None:
                     self.assign(target.value, updated, frame)
+        elif isinstance(target, cst.Subscript) and isinstance(self.eval(target.value, frame), Mapping):
+            owner, key = self.eval(target.value, frame), self._key(target)
+            self.assign(target.value, _with_key(owner, key, value) if key is not None else None, frame)
         elif isinstance(target, cst.Subscript):  # `model.classifier[6] = nn.Linear(...)`, like an attribute
             owner = self.eval(target.value, frame)
             updated = self._ask("set_item", owner, value) if owner is not None else None
@@ -439,11 +535,11 @@ class Interpreter:
         text = node.value
         if text[0] in "'\"" and "\\" not in text and text[:3] not in ('"""', "'''"):
             return Const(text[1:-1], self.site(node))  # the common case, without literal_eval
-        value = node.evaluated_value
+        value = _evaluated(node)
         return Const(value, self.site(node)) if isinstance(value, str) else None
 
     def eval_ConcatenatedString(self, node, frame):
-        value = node.evaluated_value
+        value = _evaluated(node)
         return Const(value) if isinstance(value, str) else None
 
     def eval_Tuple(self, node, frame):
@@ -500,6 +596,8 @@ class Interpreter:
             return owner.method(name) or owner.attrs.get(name)
         if isinstance(owner, ModuleVal):
             return owner.attribute(name)
+        if isinstance(owner, Mapping) and owner.namespace:
+            return owner.get(name)
         return self._ask("attribute", owner, name, node)
 
     def eval_BinaryOperation(self, node: cst.BinaryOperation, frame):
@@ -561,8 +659,15 @@ class Interpreter:
         args = self.eval_args(node.args, frame)
         if isinstance(func, cst.Attribute):
             receiver = self.eval(func.value, frame)
+            if func.attr.value == "__call__" and receiver is not None:  # `self.__call__(x)` is `self(x)`
+                return self.call(receiver, args, node)
             if isinstance(receiver, Seq) and func.attr.value in ("append", "extend"):
                 return self._grow_list(receiver, func, args, frame)
+            if isinstance(receiver, Mapping) and func.attr.value in ("get", "update", "setdefault", "pop"):
+                return self._mapping_method(receiver, func, args, frame)
+            if isinstance(receiver, Seq) and func.attr.value in _SHRINKING:
+                self.assign(func.value, None, frame)  # its length is no longer known
+                return None
             if not isinstance(receiver, (Ref, Instance, Class, ModuleVal)):
                 return self._ask("method", receiver, func.attr.value, args, node)
             if isinstance(receiver, (Class, ModuleVal)):
@@ -573,13 +678,27 @@ class Interpreter:
             callee = self.eval(func, frame)
         return self.call(callee, args, node)
 
+    def _key(self, target: cst.Subscript):
+        index = target.slice[0].slice if len(target.slice) == 1 else None
+        key = self.eval(index.value) if isinstance(index, cst.Index) else None
+        return key.value if isinstance(key, Const) and isinstance(key.value, str) else None
+
+    def _mapping_method(self, mapping, func: cst.Attribute, args: Args, frame):
+        """`config.get("num_classes", 10)` on a literal dict; update/setdefault/pop leave it unknown."""
+        key = args.get(0)
+        if func.attr.value == "get" and isinstance(key, Const) and isinstance(key.value, str):
+            known = dict(mapping.items)
+            return known[key.value] if key.value in known else args.get(1, default=Const(None))
+        self.assign(func.value, None, frame)
+        return None
+
     def _grow_list(self, items: Seq, func: cst.Attribute, args: Args, frame):
         """`layers.append(x)` on a list literal: the name now holds the longer list (aliases are not followed)."""
         added = args.get(0)
         if func.attr.value == "append":
-            grown = Seq(items.items + (added,))
+            grown = Seq(items.items + (added,), self.loops > 0)
         else:
-            grown = Seq(items.items + added.items) if isinstance(added, Seq) else None
+            grown = Seq(items.items + added.items, self.loops > 0) if isinstance(added, Seq) else None
         self.assign(func.value, grown, frame)
         return Const(None)
 
@@ -623,7 +742,8 @@ class Interpreter:
         if isinstance(callee, _MissingMethod):
             return self._ask("method", callee.receiver, callee.name, args, node)
         if isinstance(callee, Ref):
-            return self._ask("call_ref", callee.name, args, node)
+            known = _python_builtin(callee.name, args)
+            return known if known is not None else self._ask("call_ref", callee.name, args, node)
         if isinstance(callee, Instance):
             forward = callee.cls.method("__call__")
             if forward is not None:
@@ -695,6 +815,27 @@ class Interpreter:
         return None
 
 
+def _with_key(mapping, key: str, value):
+    items = tuple((k, v) for k, v in mapping.items if k != key) + ((key, value),)
+    return Mapping(items, mapping.namespace)
+
+
+_SHRINKING = frozenset(("insert", "pop", "remove", "clear"))
+
+
+def _python_builtin(name: str, args: Args):
+    """What a few Python builtins give on resolved values: `len(CLASSES)` of a literal list or dict,
+    `dict(num_classes=5)`, `SimpleNamespace(num_classes=5)` (read by attribute). Else None."""
+    if args.starred:
+        return None
+    sized = args.pos[0] if len(args.pos) == 1 and not args.kw else None
+    if name == "builtins.len" and isinstance(sized, (Seq, Mapping)) and not getattr(sized, "in_loop", False):
+        return Const(len(sized.items))
+    if name in ("builtins.dict", "types.SimpleNamespace", "argparse.Namespace") and not args.pos:
+        return Mapping(tuple(args.kw.items()), namespace=not name.endswith("dict"))
+    return None
+
+
 @dataclass(frozen=True)
 class _MissingMethod:
     receiver: Any
@@ -710,6 +851,15 @@ def _merge_returns(returns: list):
 
 def _is_recursive(func: Function, stack: list) -> bool:
     return any(frame.func is func.node for frame in stack)
+
+
+def _public_names(names: dict) -> list:
+    """What `import *` takes from a module: `__all__` when it is a literal list of strings, else
+    every name not starting with an underscore."""
+    listed = names.get("__all__")
+    if isinstance(listed, Seq) and all(isinstance(i, Const) and isinstance(i.value, str) for i in listed.items):
+        return [i.value for i in listed.items if i.value in names]
+    return [name for name in names if name.isidentifier() and not name.startswith("_")]
 
 
 def _is_dataclass(cls: Class) -> bool:
@@ -749,3 +899,13 @@ def _int_literal(node):
         return int(node.value.replace("_", ""), 0)
     except ValueError:
         return None
+
+
+def _evaluated(node):
+    """A string literal's value (libcst's, by ast.literal_eval), quietly: an invalid escape (`"\\8"`)
+    warns about the user's code, noise on actlint's stderr and an error under `-W error`."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return node.evaluated_value

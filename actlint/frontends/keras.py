@@ -36,6 +36,11 @@ PASS_THROUGH_LAYERS = {
     "Dropout", "Flatten", "Reshape", "GaussianNoise", "GaussianDropout", "ActivityRegularization",
     "AlphaDropout", "SpatialDropout1D", "SpatialDropout2D",
 }
+GLOBAL_POOLS = {
+    "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D", "GlobalAvgPool1D",
+    "GlobalAvgPool2D", "GlobalAvgPool3D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D",
+    "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPool3D",
+}
 LOSS_NAMES = {
     "categorical_crossentropy": "keras.categorical_crossentropy",
     "binary_crossentropy": "keras.binary_crossentropy",
@@ -55,6 +60,11 @@ LOSS_CLASSES = {
     "KLDivergence": ("keras.kl_divergence", None),
 }
 FIT_METHODS = ("fit", "fit_generator", "train_on_batch")
+# Keras 1 spellings: the layer each names today, and the keyword that held the filter count.
+KERAS1_LAYERS = {"Convolution1D": "Conv1D", "Convolution2D": "Conv2D", "Convolution3D": "Conv3D",
+                 "AtrousConvolution2D": "Conv2D", "SeparableConvolution2D": "SeparableConv2D",
+                 "Deconvolution2D": "Conv2DTranspose"}
+LOSS_MODULES = (".losses.", ".objectives.")  # keras.objectives: the Keras 1 name of keras.losses
 
 
 @dataclass(frozen=True)
@@ -63,12 +73,14 @@ class Compiled:
     heads: tuple
     loss: object  # the evaluated loss argument
     loss_node: object = None
+    path: tuple = ()  # the branch conditions it was compiled under (Binding.path)
 
 
 @dataclass(frozen=True)
 class Fitted:
     model_id: int
     target: object  # Target or None
+    per_output: object = None  # y given per output: a Seq (by position) or a Mapping (by output name)
 
 
 HF_TF_HEADS = ("ForSequenceClassification", "ForImageClassification", "ForTokenClassification", "ForMultipleChoice")
@@ -78,6 +90,10 @@ def is_hf_tf_classifier(name: str) -> bool:
     """`transformers.TFAutoModelForSequenceClassification[.from_pretrained]` and the like."""
     cls = hf_model_class(name)
     return cls is not None and cls.startswith("TF") and cls.endswith(HF_TF_HEADS)
+
+
+def _given_either(args, index, name, old_name) -> bool:
+    return args.given(index, name) or args.given(None, old_name)
 
 
 def keras_name(name: str) -> str:
@@ -115,8 +131,9 @@ class KerasFrontend(Frontend):
             return NOT_HANDLED
         if last == "Sequential":
             return self.sequential(args.get(0, "layers"), node, interp)
-        if last in ("Model", "Functional") and args.given(0, "inputs") and args.given(1, "outputs"):
-            return self.functional(args.get(1, "outputs"), node, interp)
+        if last in ("Model", "Functional") and _given_either(args, 0, "inputs", "input") and \
+                _given_either(args, 1, "outputs", "output"):  # input=/output=: Keras 1
+            return self.functional(args.get(1, "outputs") or args.get(None, "output"), node, interp)
         if last in ("Input", "InputLayer"):
             return Tensor(Head(UNKNOWN))
         if last in LOSS_CLASSES and ".losses." in name:
@@ -130,10 +147,11 @@ class KerasFrontend(Frontend):
 
     def layer(self, last, args, node, interp) -> Layer:
         site = interp.site(node)
+        last = KERAS1_LAYERS.get(last, last)
         name = const_str(args.get(None, "name"))
         if last in UNIT_LAYERS:
             units = const_int(args.get(0, "units") or args.get(None, "output_dim") if last == "Dense"
-                              else args.get(0, "filters"))
+                              else args.get(0, "filters") or args.get(None, "nb_filter"))
             act = self.activation_value(args.get(UNIT_LAYERS[last], "activation"), interp)
             if not args.given(UNIT_LAYERS[last], "activation"):
                 act = OTHER if last in ("SimpleRNN", "LSTM", "GRU") else LINEAR  # tanh / no activation
@@ -147,6 +165,9 @@ class KerasFrontend(Frontend):
             return Layer("activation", Head(OTHER, None, site, name=name), site)
         if last in PASS_THROUGH_LAYERS:
             return Layer("identity", site=site)
+        if last in GLOBAL_POOLS:  # (batch, channels): the channels a 1x1 convolution made stay the units
+            keeps_axes = args.given(None, "keepdims") and args.get(None, "keepdims") != Const(False)
+            return Layer("other" if keeps_axes else "global_pool", site=site, inner=last)
         if last == "TimeDistributed" and isinstance(args.get(0, "layer"), Layer):
             return args.get(0, "layer")
         if last == "Lambda":
@@ -212,6 +233,8 @@ class KerasFrontend(Frontend):
     # -- models at work --------------------------------------------------------
 
     def call_value(self, callee, args, node, interp):
+        if isinstance(callee, Instance) and _is_keras_layer_class(callee.cls):
+            return self.custom_layer(callee, args, interp)
         if isinstance(callee, Layer):
             return Tensor(self.apply(callee, _input_head(args.get(0, "inputs")), interp))
         if isinstance(callee, ModelVal):
@@ -219,7 +242,15 @@ class KerasFrontend(Frontend):
             return Tensor(heads[0]) if len(heads) == 1 else None
         return NOT_HANDLED
 
+    def custom_layer(self, instance, args, interp):
+        """A keras.layers.Layer subclass called on a tensor: what its call() returns."""
+        call = instance.cls.method("call")
+        return interp.call_function(call, args, instance) if call is not None else None
+
     def apply(self, layer, head: Head, interp) -> Head:
+        if isinstance(layer, Instance) and _is_keras_layer_class(layer.cls):
+            result = self.custom_layer(layer, Args(pos=[Tensor(head)]), interp)
+            return result.head if isinstance(result, Tensor) else Head()
         if isinstance(layer, (ModelVal, Instance)):
             heads = self.heads_of(layer, interp)
             return heads[-1] if len(heads) == 1 else Head()
@@ -233,6 +264,8 @@ class KerasFrontend(Frontend):
                         name=layer.head.name or head.name)
         if layer.kind == "identity":
             return head
+        if layer.kind == "global_pool":  # a max of probabilities is no distribution; an average is
+            return head if head.activation != SOFTMAX or "Average" in layer.inner else Head(UNKNOWN, head.units)
         if layer.kind == "lambda" and isinstance(layer.inner, Function):
             result = interp.call_function(layer.inner, Args(pos=[Tensor(head)]), None)
             return result.head if isinstance(result, Tensor) else Head()
@@ -269,10 +302,12 @@ class KerasFrontend(Frontend):
             return self.add(receiver, args.get(0, "layer"), node, interp)
         if name == "compile":
             loss_node = args.node(1, "loss")
-            self.compiled.append(Compiled(model.id, self.heads_of(model, interp), args.get(1, "loss"), loss_node))
+            self.compiled.append(Compiled(model.id, self.heads_of(model, interp), args.get(1, "loss"), loss_node,
+                                          interp.conditions))
             return Const(None)
         if name in FIT_METHODS:
-            self.fitted.append(Fitted(model.id, _fit_target(args)))
+            y = args.get(1, "y")
+            self.fitted.append(Fitted(model.id, _fit_target(args), y if isinstance(y, (Seq, Mapping)) else None))
             return None
         return None
 
@@ -307,10 +342,11 @@ class KerasFrontend(Frontend):
     def bindings(self, interp) -> list[Binding]:
         out = [Binding(head) for head in self.heads]
         for compiled in self.compiled:
-            targets = [f.target for f in self.fitted if f.model_id == compiled.model_id] or [None]
+            fits = [f for f in self.fitted if f.model_id == compiled.model_id] or [Fitted(compiled.model_id, None)]
             for head, loss in _pair_losses(compiled, interp):
+                targets = [_output_target(compiled.heads, head, fit) for fit in fits]
                 for target in dict.fromkeys(targets):
-                    out.append(Binding(head, loss, target if len(compiled.heads) == 1 else None))
+                    out.append(Binding(head, loss, target, compiled.path))
         return out
 
 
@@ -322,7 +358,7 @@ def keras_loss(value, node, interp):
         loss_id = LOSS_NAMES.get(value.value.lower())
         site = value.site or interp.site(node)
         return Loss(loss_id, site, False, repr(value.value)) if loss_id else None
-    if isinstance(value, Ref) and keras_name(value.name) in LOSS_NAMES and ".losses." in value.name:
+    if isinstance(value, Ref) and keras_name(value.name) in LOSS_NAMES and any(m in value.name for m in LOSS_MODULES):
         return Loss(LOSS_NAMES[keras_name(value.name)], interp.site(node), False, keras_name(value.name))
     return None
 
@@ -346,6 +382,21 @@ def _pair_losses(compiled: Compiled, interp):
             yield head, loss
 
 
+def _output_target(heads: tuple, head: Head, fit: Fitted):
+    """The targets one output is trained on: all of y for a single output; for several, y's item
+    at the output's position (a list) or under its name (a dict)."""
+    if len(heads) == 1:
+        return fit.target
+    y = fit.per_output
+    if isinstance(y, Seq) and len(y.items) == len(heads):
+        value = y.items[heads.index(head)]
+    elif isinstance(y, Mapping) and head.name is not None:
+        value = y.get(head.name)
+    else:
+        return None
+    return value.target if isinstance(value, TargetVal) else None
+
+
 def _fit_target(args: Args):
     y = args.get(1, "y")
     if isinstance(y, TargetVal):
@@ -366,6 +417,16 @@ def _axis(args: Args):
 
 def _as_tuple(value):
     return value.items if isinstance(value, Seq) else (value,)
+
+
+def _is_keras_layer_class(cls: Class) -> bool:
+    """A subclass of keras.layers.Layer (not of Model, whose instances are models)."""
+    for base in cls.bases:
+        if isinstance(base, Ref) and keras_name(base.name) == "Layer":
+            return True
+        if isinstance(base, Class) and _is_keras_layer_class(base):
+            return True
+    return False
 
 
 def _is_keras_model_class(cls: Class) -> bool:

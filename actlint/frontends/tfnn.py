@@ -11,11 +11,13 @@ from dataclasses import replace
 
 import libcst as cst
 
-from actlint.facts import INDEX, LINEAR, LOG_SOFTMAX, OTHER, SOFTMAX, UNKNOWN, Binding, Head, Loss, Normalization, Target
-from actlint.frontends.data import const_int
+from actlint.facts import (
+    INDEX, LINEAR, LOG_SOFTMAX, ONE_HOT, OTHER, SOFTMAX, UNKNOWN, Binding, Head, Loss, Normalization, Target,
+)
+from actlint.frontends.data import const_int, random_labels
 from actlint.frontends.interp import NOT_HANDLED, Frontend
 from actlint.frontends.keras import LOSS_CLASSES, LOSS_NAMES, activation_function
-from actlint.frontends.torch import clipped, is_batched, log_of, tensor_binop
+from actlint.frontends.torch import clipped, gathered, is_batched, log_of, tensor_binop
 from actlint.frontends.values import Const, Instance, LossVal, ModelVal, Obj, Ref, Seq, TargetVal, Tensor, new_id
 
 TF = "tf"
@@ -46,6 +48,12 @@ DENSE_FUNCTIONS = {  # name -> (units keyword, activation keyword, activation wh
     "tf.contrib.layers.fully_connected": ("num_outputs", "activation_fn", OTHER),
     "tf.contrib.slim.fully_connected": ("num_outputs", "activation_fn", OTHER),
 }
+GATHER_FUNCTIONS = {"tf.gather", "tf.gather_nd", "tf.boolean_mask", "keras.ops.take", "keras.ops.take_along_axis"}
+# What hands a placeholder (or labels) through with their encoding; tf.argmax turns one-hot into ids.
+PLACEHOLDER_PASS_THROUGH = {"tf.squeeze", "tf.cast", "tf.reshape", "tf.to_int32", "tf.to_int64", "tf.to_float",
+                            "tf.identity", "tf.stop_gradient"}
+ARGMAX_FUNCTIONS = {"tf.argmax", "tf.math.argmax", "tf.arg_max"}
+MNIST_SPLITS = ("train", "test", "validation")
 INT_DTYPES = {"tf.int32", "tf.int64", "tf.uint8", "tf.int16", "numpy.int32", "numpy.int64"}
 
 
@@ -59,12 +67,14 @@ class TfNNFrontend(Frontend):
         if name in WITH_LOGITS:
             loss_id, labels = WITH_LOGITS[name]
             loss = Loss(loss_id, interp.site(node), False, name)
-            return self.bind(loss, args.get(1, "logits"), args.get(0, labels))
+            return self.bind(loss, args.get(1, "logits"), args.get(0, labels), interp.conditions)
         if name in SOFTMAX_FUNCTIONS:
             self.check_axis(SOFTMAX_FUNCTIONS[name], args, node, interp)
             return NOT_HANDLED  # the activation itself is the Keras frontend's
         if name in LOG_FUNCTIONS:
             return log_of(args.get(0, "x"), node, interp, self.local)
+        if name in GATHER_FUNCTIONS:
+            return gathered(args.get(0, "params") or args.get(0, "tensor"))
         if name in CLIP_FUNCTIONS:
             return clipped(args)
         if name.startswith("tf.losses.") and name.rsplit(".", 1)[-1] in LOSS_CLASSES:
@@ -88,19 +98,20 @@ class TfNNFrontend(Frontend):
         if not args.given(2, "from_logits"):
             from_logits = False
         loss = Loss(LOSS_NAMES[last], interp.site(node), from_logits, last)
-        return self.bind(loss, args.get(1, "y_pred") or args.get(1, "output"), args.get(0, "y_true") or args.get(0, "target"))
+        return self.bind(loss, args.get(1, "y_pred") or args.get(1, "output"), args.get(0, "y_true") or args.get(0, "target"),
+                         interp.conditions)
 
     def call_value(self, callee, args, node, interp):
         if isinstance(callee, LossVal) and callee.loss.framework == "keras":
-            return self.bind(callee.loss, args.get(1, "y_pred"), args.get(0, "y_true"))
+            return self.bind(callee.loss, args.get(1, "y_pred"), args.get(0, "y_true"), interp.conditions)
         if isinstance(callee, Instance) and _is_keras_model(callee.model):  # model(x) in a GradientTape loop
             heads = callee.model.outputs or ()
             return Tensor(heads[0]) if len(heads) == 1 else None
         return NOT_HANDLED
 
-    def bind(self, loss, prediction, labels):
+    def bind(self, loss, prediction, labels, path=()):
         head = prediction.head if isinstance(prediction, Tensor) else Head(framework=TF)
-        self.pairs.append((Binding(head, loss, labels.target if isinstance(labels, TargetVal) else None), labels))
+        self.pairs.append((Binding(head, loss, labels.target if isinstance(labels, TargetVal) else None, path), labels))
         return None
 
     # -- TF1 graph code ------------------------------------------------------------------
@@ -108,6 +119,16 @@ class TfNNFrontend(Frontend):
     def graph_call(self, name, args, node, interp):
         if name == "tf.placeholder":
             return self.placeholder(args, node, interp)
+        if name in ("tf.random.uniform", "tf.random_uniform") and _int_dtype(args.get(3, "dtype")):
+            if const_int(args.get(1, "minval")) in (0, None) and args.given(2, "maxval"):
+                return random_labels(args.get(2, "maxval"), args.get(0, "shape"), interp, node, "tf.random.uniform")
+            return None
+        if name in PLACEHOLDER_PASS_THROUGH and _is_placeholder(args.get(0)):
+            return args.get(0)
+        if name in ARGMAX_FUNCTIONS:
+            return argmax(args.get(0, "input"), interp, node)
+        if name.startswith("tf.") and name.endswith(".read_data_sets") and ".mnist." in name:
+            return self.mnist_tutorial_data(args, node, interp)
         if name in INITIALIZERS:
             return Obj("weights", (("units", _last(args.get(0, "shape"))),), interp.site(node))
         if name == "tf.Variable":
@@ -132,7 +153,26 @@ class TfNNFrontend(Frontend):
             labels = _target(INDEX, interp, node, "tf.placeholder(int)")
         return Obj("placeholder", (("id", new_id()), ("target", labels)), interp.site(node))
 
+    def mnist_tutorial_data(self, args, node, interp):
+        """The TF1 tutorials' `input_data.read_data_sets(dir, one_hot=...)`: MNIST, 10 classes;
+        integer ids unless one_hot=True (its default is False)."""
+        flag = args.get(2, "one_hot") if args.given(2, "one_hot") else Const(False)
+        if not (isinstance(flag, Const) and isinstance(flag.value, bool)):
+            return Obj("mnist_tutorial", (("target", None),))
+        encoding = ONE_HOT if flag.value else INDEX
+        labels = Target(encoding, 10, interp.site(node), f"read_data_sets(one_hot={flag.value})")
+        return Obj("mnist_tutorial", (("target", labels),))
+
+    def attribute(self, owner, name, node, interp):
+        if isinstance(owner, Obj) and owner.kind == "mnist_tutorial" and name in MNIST_SPLITS:
+            return Obj("mnist_split", owner.info)
+        if isinstance(owner, Obj) and owner.kind == "mnist_split" and name == "labels":
+            return _labels(owner)
+        return NOT_HANDLED
+
     def method(self, receiver, name, args, node, interp):
+        if isinstance(receiver, Obj) and receiver.kind == "mnist_split" and name == "next_batch":
+            return Seq((None, _labels(receiver)))  # (images, labels)
         feeds = args.node(1, "feed_dict") if name in ("run", "eval") else None
         if not isinstance(feeds, cst.Dict):
             return NOT_HANDLED
@@ -174,7 +214,32 @@ class TfNNFrontend(Frontend):
     def placeholder_target(self, labels):
         if not (isinstance(labels, Obj) and labels.kind == "placeholder"):
             return None
-        return self.fed.get(labels.get("id")) or labels.get("target")
+        fed = self.fed.get(labels.get("id")) or labels.get("target")
+        if labels.get("argmax"):  # tf.argmax(y_, 1): ids of what was fed one-hot
+            return replace(fed, encoding=INDEX, spelling=f"tf.argmax({fed.spelling})") if _one_hot(fed) else None
+        return fed
+
+
+def argmax(value, interp, node):
+    """tf.argmax(labels, 1): one-hot labels become class ids; a placeholder is resolved when fed."""
+    if _is_placeholder(value):
+        return Obj("placeholder", (("id", value.get("id")), ("target", None), ("argmax", True)), value.site)
+    if isinstance(value, TargetVal) and _one_hot(value.target):
+        return TargetVal(replace(value.target, encoding=INDEX, spelling=f"tf.argmax({value.target.spelling})"))
+    return None
+
+
+def _is_placeholder(value) -> bool:
+    return isinstance(value, Obj) and value.kind == "placeholder"
+
+
+def _one_hot(target) -> bool:
+    return target is not None and target.encoding == ONE_HOT
+
+
+def _labels(split: Obj):
+    labels = split.get("target")
+    return TargetVal(labels) if labels is not None else None
 
 
 def linear(weights, node, interp) -> Tensor:
@@ -187,6 +252,10 @@ def linear(weights, node, interp) -> Tensor:
 
 def _is_keras_model(model) -> bool:
     return isinstance(model, ModelVal) and model.framework == "keras"
+
+
+def _int_dtype(dtype) -> bool:
+    return isinstance(dtype, Ref) and dtype.name in INT_DTYPES
 
 
 def _last(shape):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from actlint.catalogue import datasets
 from actlint.facts import INDEX, LINEAR, LOG_SOFTMAX, MULTI_HOT, ONE_HOT, OTHER, SIGMOID, SOFTMAX, UNKNOWN
 from actlint.facts import Binding, Head, LogOfProbability, Loss, Normalization
 from actlint.frontends.data import const_int, hf_model_class, hf_num_labels, target
@@ -76,13 +77,22 @@ LOSS_FUNCTIONS = {
     "torchvision.ops.focal_loss.sigmoid_focal_loss": "torchvision.sigmoid_focal_loss",
 }
 PASS_THROUGH_FUNCTIONS = {"torch.squeeze", "torch.unsqueeze", "torch.clone", F + "dropout", F + "dropout1d"}
-RESHAPE_METHODS = {"view", "reshape", "flatten", "squeeze", "squeeze_", "unsqueeze", "unsqueeze_"}
+RESHAPE_METHODS = {
+    "view", "reshape", "flatten", "squeeze", "squeeze_", "unsqueeze", "unsqueeze_", "resize", "resize_", "expand",
+}
 RANK_3_FUNCTIONS = {"torch.bmm", "torch.baddbmm"}
+CONV_RANKS = {"Conv1d": 3, "Conv2d": 4, "Conv3d": 5}  # rank of a convolution's output (batched)
+GLOBAL_POOLS = {"AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d",
+                "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d"}
+POOL_FUNCTIONS = {"torch.nn.functional.adaptive_avg_pool1d", "torch.nn.functional.adaptive_avg_pool2d",
+                  "torch.nn.functional.adaptive_avg_pool3d", "torch.nn.functional.adaptive_max_pool2d"}
+# Picking entries out of a tensor keeps what they are (probabilities stay probabilities), not its shape.
+GATHER_FUNCTIONS = {"torch.gather", "torch.index_select", "torch.take_along_dim", "torch.masked_select"}
 RANDOM_TENSORS = {"torch.randn", "torch.rand"}
 TENSOR_PASS_THROUGH = {
     "view", "reshape", "flatten", "squeeze", "squeeze_", "unsqueeze", "contiguous", "float", "double", "half",
     "to", "cuda", "cpu", "clone", "detach", "permute", "transpose", "type", "view_as", "reshape_as",
-    "requires_grad_",
+    "requires_grad_", "expand_as",
 }
 # Methods that keep a target's encoding (Data's list has the common ones: float, long, to, view, ...).
 TARGET_PASS_THROUGH = {"clamp", "clamp_", "clip", "clip_", "bool", "byte", "half", "contiguous"}
@@ -99,12 +109,7 @@ MODULE_BASES = {"torch.nn.Module", "pytorch_lightning.LightningModule", "lightni
 TENSOR_CONSTRUCTORS = {"torch.tensor", "torch.Tensor", "torch.FloatTensor", "torch.as_tensor"}
 LIGHTNING_TRAINERS = {"pytorch_lightning.Trainer", "lightning.Trainer", "lightning.pytorch.Trainer"}
 # torchvision.datasets.<name>: integer class ids, and the class count where the dataset fixes it.
-TORCHVISION_DATASETS = {
-    "MNIST": 10, "FashionMNIST": 10, "KMNIST": 10, "QMNIST": 10, "CIFAR10": 10, "CIFAR100": 100,
-    "SVHN": 10, "STL10": 10, "GTSRB": 43, "EuroSAT": 10, "Flowers102": 102, "Food101": 101,
-    "OxfordIIITPet": 37, "StanfordCars": 196, "DTD": 47, "Caltech101": 101, "Country211": 211,
-    "ImageFolder": None, "DatasetFolder": None, "EMNIST": None, "ImageNet": 1000, "Places365": 365,
-}
+TORCHVISION_DATASETS = {name: classes for name, (_, classes) in datasets()["torchvision"].items()}
 DATA_WRAPPERS = {  # canonical name -> positional index of the dataset argument
     "torch.utils.data.DataLoader": 0, "torch.utils.data.dataloader.DataLoader": 0,
     "torch.utils.data.Subset": 0, "tqdm.tqdm": 0, "tqdm.auto.tqdm": 0, "tqdm.notebook.tqdm": 0,
@@ -152,17 +157,23 @@ class TorchFrontend(Frontend):
         if name in LOSS_FUNCTIONS:
             classes = weighted_classes(args.get(2, "weight"), args.get(None, "pos_weight"))
             return self.bind(Loss(LOSS_FUNCTIONS[name], interp.site(node), False, _short(name), classes),
-                             args.get(0, "input"), args.get(1, "target"))
+                             args.get(0, "input"), args.get(1, "target"), interp.conditions)
         if name in LOG_FUNCTIONS:
             return log_of(args.get(0, "input"), node, interp, self.local)
         if name in CLIP_FUNCTIONS:
             return clipped(args)
+        if name in GATHER_FUNCTIONS:
+            return gathered(args.get(0, "input"))
         if name in RANK_3_FUNCTIONS:
             return Tensor(torch_head(), rank=3)
         if name in RANDOM_TENSORS:
             return Tensor(torch_head(), rank=len(args.pos) or None)
         if name == "torch.flatten" and isinstance(args.get(0), Tensor):
-            return Tensor(args.get(0).head, rank=reshaped_rank("flatten", None, Args(pos=args.pos[1:], kw=args.kw)))
+            return flattened(args.get(0), reshaped_rank("flatten", None, Args(pos=args.pos[1:], kw=args.kw)))
+        if name in POOL_FUNCTIONS and isinstance(args.get(0, "input"), Tensor):
+            tensor = args.get(0, "input")
+            pooled = _pools_to_one(args.get(1, "output_size"))
+            return Tensor(tensor.head, rank=tensor.rank, spatial=False) if pooled else Tensor(torch_head(), rank=tensor.rank)
         if name in PASS_THROUGH_FUNCTIONS or name in MODEL_WRAPPERS:
             return args.get(0) if isinstance(args.get(0), (Tensor, Instance, ModelVal)) else None
         if _is_module_class(name):
@@ -183,7 +194,9 @@ class TorchFrontend(Frontend):
         if last in UNIT_MODULES:
             index, keyword = UNIT_MODULES[last]
             units = const_int(args.get(index, keyword))
-            return Layer("dense", torch_head(LINEAR, units, site, site), site)
+            return Layer("dense", torch_head(LINEAR, units, site, site), site, inner=CONV_RANKS.get(last))
+        if last in GLOBAL_POOLS:
+            return Layer("global_pool" if _pools_to_one(args.get(0, "output_size")) else "other", torch_head(), site)
         if last in MODULE_ACTIVATIONS:
             return self.activation_module(last, args, node, interp)
         if last == "Flatten":
@@ -261,8 +274,9 @@ class TorchFrontend(Frontend):
         self.local.append(Normalization(act, site, TORCH, "dim", axis, rank=_rank(tensor), batched=is_batched(tensor),
                                         units=units))
         head = tensor.head if tensor is not None else torch_head()
-        return Tensor(_without_units_off_axis(head, act, axis, _rank(tensor)).with_activation(act, site, axis),
-                      rank=_rank(tensor))
+        spatial = tensor is not None and tensor.spatial
+        return Tensor(_without_units_off_axis(head, act, axis, _rank(tensor), spatial).with_activation(act, site, axis),
+                      rank=_rank(tensor), spatial=spatial)
 
     # -- facts for the one-call rules (ACT202) ----------------------------------------------
 
@@ -308,7 +322,7 @@ class TorchFrontend(Frontend):
         if isinstance(callee, (Layer, ModelVal)) and _is_torch(callee):
             return self.apply(callee, _as_tensor(args.get(0, "input")), interp)
         if isinstance(callee, LossVal) and callee.loss.framework == TORCH:
-            return self.bind(callee.loss, args.get(0, "input"), args.get(1, "target"))
+            return self.bind(callee.loss, args.get(0, "input"), args.get(1, "target"), interp.conditions)
         return NOT_HANDLED
 
     def apply(self, layer, tensor: Tensor, interp) -> Tensor:
@@ -319,15 +333,21 @@ class TorchFrontend(Frontend):
             result = self.forward(layer, Args(pos=[tensor]), interp)
             return result if isinstance(result, Tensor) else Tensor(torch_head())
         head, rank = tensor.head, tensor.rank
+        if layer.kind == "dense" and isinstance(layer.inner, int):  # a convolution: (batch, channels, *spatial)
+            return Tensor(layer.head, rank=layer.inner, spatial=True)
         if layer.kind == "dense":
             return Tensor(layer.head, rank=rank)
         if layer.kind == "activation":
             self.check_module_dim(layer, tensor)
-            head = _without_units_off_axis(head, layer.head.activation, layer.head.axis, rank)
+            head = _without_units_off_axis(head, layer.head.activation, layer.head.axis, rank, tensor.spatial)
             return Tensor(torch_head(layer.head.activation, head.units, layer.head.site, head.units_site,
-                                     layer.head.axis), rank=rank)
-        if layer.kind in ("identity", "flatten"):
-            return Tensor(head, rank=2 if layer.kind == "flatten" else rank)
+                                     layer.head.axis), rank=rank, spatial=tensor.spatial)
+        if layer.kind == "global_pool":
+            return Tensor(head, rank=rank, spatial=False)
+        if layer.kind == "flatten":
+            return flattened(tensor, 2)
+        if layer.kind == "identity":
+            return tensor
         if layer.kind == "hf_classifier":  # a ModelOutput: .logits, ["logits"], .get("logits")
             return Obj("hf_output", (("logits", Tensor(layer.head, rank=layer.inner)),))
         return Tensor(torch_head())
@@ -346,14 +366,14 @@ class TorchFrontend(Frontend):
         return tensor
 
     def note(self, head: Head) -> None:
-        if head.activation == SOFTMAX and head.units == 1:
+        if head.activation in (SOFTMAX, LOG_SOFTMAX) and head.units == 1:
             self.heads.append(head)
 
-    def bind(self, loss: Loss, prediction, labels):
+    def bind(self, loss: Loss, prediction, labels, path=()):
         head = prediction.head if isinstance(prediction, Tensor) else torch_head()
         if isinstance(labels, Obj) and labels.kind == "index_columns":  # y.unsqueeze(1) for BCE
             labels = labels.get("target")
-        self.pairs.append(Binding(head, loss, labels.target if isinstance(labels, TargetVal) else None))
+        self.pairs.append(Binding(head, loss, labels.target if isinstance(labels, TargetVal) else None, path))
         return None
 
     # -- tensors --------------------------------------------------------------------------
@@ -397,7 +417,10 @@ class TorchFrontend(Frontend):
         if step is None:
             return None
         loader = args.get(1, "train_dataloaders")
-        if loader is None and model.cls.method("train_dataloader") is not None:
+        data = args.get(3, "datamodule") or loader  # fit(model, datamodule=dm) or fit(model, dm)
+        if isinstance(data, Instance) and data.cls.method("train_dataloader") is not None:
+            loader = datamodule_loader(data, interp)
+        elif loader is None and model.cls.method("train_dataloader") is not None:
             loader = interp.call_function(model.cls.method("train_dataloader"), Args(), model)
         interp.call_function(step, Args(pos=[interp.element_of(loader), Const(0)]), model)
         return None
@@ -406,11 +429,16 @@ class TorchFrontend(Frontend):
         if name in TENSOR_ACTIVATIONS:
             return self.activate(tensor, TENSOR_ACTIVATIONS[name], args.get(0, "dim"), node, interp)
         if name in RESHAPE_METHODS:
-            return Tensor(tensor.head, tensor.bounded, reshaped_rank(name, tensor.rank, args))
+            return flattened(tensor, reshaped_rank(name, tensor.rank, args), name)
+        if name == "narrow":  # a slice along one axis: the units stay only when it is the batch
+            head = tensor.head if const_int(args.get(0, "dim")) == 0 else replace(tensor.head, units=None, units_site=None)
+            return Tensor(head, tensor.bounded, tensor.rank)
         if name in TENSOR_PASS_THROUGH:
             return tensor
         if name in ("log", "log_"):
             return log_of(tensor, node, interp, self.local)
+        if "torch." + name in GATHER_FUNCTIONS:
+            return gathered(tensor)
         if name in CLIP_METHODS:
             return clipped(Args(pos=[tensor]))
         return None
@@ -458,13 +486,13 @@ class TorchFrontend(Frontend):
         if name.startswith("torchvision.datasets.") and last in TORCHVISION_DATASETS:
             return self.torchvision_dataset(last, args, node, interp)
         if name in DATA_WRAPPERS:
-            data = args.get(DATA_WRAPPERS[name], "dataset")
+            data = dataset_items(args.get(DATA_WRAPPERS[name], "dataset"), interp)
             return data if isinstance(data, (Data, Obj)) else None
         if name == "torch.utils.data.TensorDataset" and args.pos:
             labels = args.pos[-1]
             return Data(labels.target if isinstance(labels, TargetVal) else None)
         if name == "torch.utils.data.random_split":
-            return self.split(args)
+            return self.split(args, interp)
         if name == "torchvision.transforms.Lambda":
             return Obj("transforms.Lambda", (("function", args.get(0, "lambd")),))
         if name == "collections.OrderedDict" and isinstance(args.get(0), Seq):
@@ -503,8 +531,8 @@ class TorchFrontend(Frontend):
             labels = None  # a transform we cannot follow may re-encode the labels
         return Data(labels.target if isinstance(labels, TargetVal) else None)
 
-    def split(self, args):
-        data, lengths = args.get(0, "dataset"), args.get(1, "lengths")
+    def split(self, args, interp):
+        data, lengths = dataset_items(args.get(0, "dataset"), interp), args.get(1, "lengths")
         if not isinstance(data, Data) or not isinstance(lengths, Seq):
             return None
         return Seq(tuple(data for _ in lengths.items))
@@ -546,6 +574,26 @@ class TorchFrontend(Frontend):
         return [Binding(head) for head in self.heads] + self.pairs
 
 
+DATASET_BASES = {"torch.utils.data.Dataset", "torch.utils.data.dataset.Dataset"}
+
+
+def dataset_items(value, interp):
+    """A map-style `torch.utils.data.Dataset` subclass's instance as Data: its __getitem__ run once
+    (on an unknown index), its labels what it returns second. Anything else comes back as it was."""
+    if not (isinstance(value, Instance) and _is_dataset_class(value.cls)):
+        return value
+    getitem = value.cls.method("__getitem__")
+    item = interp.call_function(getitem, Args(pos=[None]), value) if getitem is not None else None
+    if isinstance(item, Seq) and len(item.items) == 2 and isinstance(item.items[1], TargetVal):
+        return Data(item.items[1].target)
+    return Data(None)
+
+
+def _is_dataset_class(cls) -> bool:
+    return any((isinstance(base, Ref) and base.name in DATASET_BASES)
+               or (isinstance(base, Class) and _is_dataset_class(base)) for base in cls.bases)
+
+
 def log_of(tensor, node, interp, local: list):
     """log() of a tensor: log-probabilities for a softmax; recorded for ACT501 (log of a probability)."""
     if not isinstance(tensor, Tensor):
@@ -557,6 +605,22 @@ def log_of(tensor, node, interp, local: list):
     if act == SOFTMAX:
         return Tensor(tensor.head.with_activation(LOG_SOFTMAX, interp.site(node), tensor.head.axis))
     return Tensor(Head(OTHER if act == SIGMOID else UNKNOWN, tensor.head.units, framework=tensor.head.framework))
+
+
+def datamodule_loader(data, interp):
+    """A LightningDataModule's training loader, after the setup("fit") that Trainer.fit runs first."""
+    setup = data.cls.method("setup")
+    if setup is not None:
+        interp.call_function(setup, Args(pos=[Const("fit")]), data)
+    return interp.call_function(data.cls.method("train_dataloader"), Args(), data)
+
+
+def gathered(tensor):
+    """gather / index_select / take_along_dim of a tensor: its entries, so its activation; units and rank unknown."""
+    if not isinstance(tensor, Tensor):
+        return None
+    head = replace(tensor.head, units=None, units_site=None)
+    return Tensor(head, tensor.bounded)
 
 
 def vector(length) -> Obj:
@@ -606,8 +670,21 @@ def tensor_binop(left, right, node):
     return Tensor(Head(framework=tensor.head.framework), rank=tensor.rank)
 
 
-def _without_units_off_axis(head: Head, act, axis, rank) -> Head:
-    """A softmax over another axis than the units (attention over steps) does not carry their count."""
+def flattened(tensor: Tensor, rank, how="flatten") -> Tensor:
+    """A reshape: a feature map's channels are no longer the units once its spatial axes are folded in;
+    squeezing or unsqueezing axes keeps it a feature map."""
+    if tensor.spatial and how in ("view", "reshape", "flatten"):
+        return Tensor(replace(tensor.head, units=None, units_site=None), tensor.bounded, rank)
+    return Tensor(tensor.head, tensor.bounded, rank, tensor.spatial and how not in ("view", "reshape", "flatten"))
+
+
+def _without_units_off_axis(head: Head, act, axis, rank, spatial=False) -> Head:
+    """A softmax over another axis than the units (attention over steps) does not carry their count;
+    on a convolution's feature map, the units are the channels (dim 1), and a softmax over any axis
+    of it is over the classes only along dim 1."""
+    if act in (SOFTMAX, LOG_SOFTMAX) and spatial:
+        over_channels = isinstance(axis, int) and bool(rank) and axis % rank == 1
+        return head if over_channels else replace(head, units=None, units_site=None)
     if act in (SOFTMAX, LOG_SOFTMAX) and not on_units_axis(axis, rank):
         return replace(head, units=None, units_site=None)
     return head
@@ -677,7 +754,7 @@ def _is_torch_model(value) -> bool:
 
 def reshaped_rank(name, rank, args: Args):
     """The rank after view/reshape/flatten/squeeze/unsqueeze, where the arguments fix it."""
-    if name in ("view", "reshape"):
+    if name in ("view", "reshape", "resize", "resize_", "expand"):
         shape = args.pos[0] if len(args.pos) == 1 and isinstance(args.pos[0], Seq) else args.pos
         return len(shape.items if isinstance(shape, Seq) else shape) or None
     if name == "flatten":
@@ -727,6 +804,12 @@ def _is_column(indexes, node) -> bool:
         return False
     first = node.slice[0].slice
     return isinstance(first, cst.Slice) and indexes[1] == Const(None)
+
+
+def _pools_to_one(size) -> bool:
+    """AdaptiveAvgPool2d(1), ((1, 1)): every spatial axis pooled to one, so only the channels remain."""
+    sizes = size.items if isinstance(size, Seq) else (size,)
+    return bool(sizes) and all(const_int(v) == 1 for v in sizes)
 
 
 def _is_column_shape(name, args: Args) -> bool:

@@ -32,6 +32,7 @@ class Seq:
     """A tuple or list of values."""
 
     items: tuple
+    in_loop: bool = field(default=False, compare=False)  # grown in a loop body, which ran once here: length unknown
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class Mapping:
     """A dict with constant string keys."""
 
     items: tuple  # ((key, value), ...)
+    namespace: bool = False  # a SimpleNamespace: its keys are read as attributes
 
     def get(self, key):
         return dict(self.items).get(key)
@@ -59,6 +61,9 @@ class Tensor:
     # Clipped away from 0 (clamp, clip_by_value): log() of it stays finite, so it is not ACT501.
     bounded: bool = False
     rank: Optional[int] = None  # number of dimensions, where the code fixes it (torch's implicit softmax dim)
+    # A convolution's feature map: its units are channels beside spatial axes, so flattening it
+    # does not give them; global pooling (to 1) leaves the channels alone.
+    spatial: bool = False
 
 
 @dataclass(frozen=True)

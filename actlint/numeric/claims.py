@@ -65,6 +65,13 @@ def out_of_unit_interval_fraction(x) -> float:
     return float(np.mean((x < 0) | (x > 1)))
 
 
+def nan_log_fraction(x) -> float:
+    """Share of entries where log(x + eps) (float32 eps, as skorch takes it for NLLLoss) is NaN."""
+    x = np.asarray(x, dtype=np.float32)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return float(np.mean(np.isnan(np.log(x + np.finfo(np.float32).eps))))
+
+
 def clipped_binary_loss(logit: float, y: float, eps_in_log: bool = False) -> float:
     """keras binary cross-entropy (float32, from_logits=False) on a raw logit."""
     loss = losses.binary_crossentropy_elementwise(np.float32([y]), np.float32([logit]), eps_in_log=eps_in_log)
@@ -129,6 +136,16 @@ def single_unit_softmax_range(z) -> tuple:
 def single_unit_softmax_gradient(z) -> float:
     z = np.reshape(z, (-1, 1))
     return float(np.max(np.abs(softmax_jvp(z, np.ones_like(z)))))
+
+
+def single_unit_log_softmax_range(z) -> tuple:
+    p = log_softmax(np.reshape(z, (-1, 1)))
+    return float(p.min()), float(p.max())
+
+
+def log_softmax_outside_unit_interval_fraction(z) -> float:
+    """Fraction of log_softmax outputs a probability loss rejects (torch BCELoss raises on any)."""
+    return out_of_unit_interval_fraction(log_softmax(z))
 
 
 def sigmoid_range(z) -> tuple:
