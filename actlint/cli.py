@@ -205,28 +205,12 @@ def _arguments(argv) -> SimpleNamespace:
 
 def main(argv=None) -> None:
     """Run the command line `argv` (default: sys.argv[1:]); exits with 0 (clean), 1 (findings) or 2 (errors)."""
-<<<<<<< HEAD
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["server"]:  # the language server (a folder named server: `actlint ./server`)
         from actlint.server import main as serve
 
         serve(argv[1:])
         return
-    parser = _parser()
-    args = parser.parse_intermixed_args(argv)
-    try:
-        _command(args)
-    except UsageError as error:
-        parser.error(str(error))
-    except BrokenPipeError:
-        # The reader left (`actlint src | head -1`): stop quietly, and point stdout at /dev/null so that
-        # Python's own flush at exit does not fail on the closed pipe again.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        sys.exit(1)
-    except KeyboardInterrupt:
-        print("\nAborted!", file=sys.stderr)
-        sys.exit(1)
-=======
     command().main(argv, prog_name="actlint")
 
 
@@ -240,7 +224,6 @@ def _message(error: click.UsageError, command: click.Command) -> str:
     if isinstance(error, click.BadParameter) and error.param is not None and error.param.opts:
         return f"argument {'/'.join(error.param.opts)}: {error.message}"
     return error.format_message()
->>>>>>> main
 
 
 def entry() -> None:
