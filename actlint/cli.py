@@ -205,6 +205,12 @@ def _arguments(argv) -> SimpleNamespace:
 
 def main(argv=None) -> None:
     """Run the command line `argv` (default: sys.argv[1:]); exits with 0 (clean), 1 (findings) or 2 (errors)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["server"]:  # the language server (a folder named server: `actlint ./server`)
+        from actlint.server import main as serve
+
+        serve(argv[1:])
+        return
     command().main(argv, prog_name="actlint")
 
 

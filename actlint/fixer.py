@@ -13,7 +13,7 @@ import os
 import stat
 import tempfile
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Optional
 
 import libcst as cst
 
@@ -31,15 +31,16 @@ class Outcome:
 
     @property
     def changed(self) -> list:
-        return [path for path in self.after if self.after[path] != self.before.get(path)]
+        return [path for path in self.before if self.after[path] != self.before[path]]
 
 
-def fix_until_stable(lint: Callable, unsafe: bool) -> Outcome:
+def fix_until_stable(lint: Callable, unsafe: bool, start: Optional[dict] = None) -> Outcome:
     """Lint with `lint(overlay)` and fix, at most MAX_PASSES times, until nothing more is fixable.
-    The fixes are applied with a fixed depth budget (actlint.depth), as the files are analyzed."""
+    The fixes are applied with a fixed depth budget (actlint.depth), as the files are analyzed.
+    `start` ({real path: bytes}, an editor's unsaved buffers) stands in for the files' content."""
     from actlint.depth import FIX_FRAMES, with_frames
 
-    outcome = Outcome(None)
+    outcome = Outcome(None, after=dict(start or {}))
     for _ in range(MAX_PASSES):
         outcome.run = lint(outcome.after)
         chosen = [r for r in outcome.run.results if _wanted(r, unsafe, outcome.broken)]
@@ -59,6 +60,13 @@ def _wanted(result, unsafe: bool, broken: dict) -> bool:
 
 def _real(path: str) -> str:
     return os.path.realpath(path)
+
+
+def apply_fixes(results: list, outcome: Outcome) -> bool:
+    """Apply the non-overlapping fixes of `results` to `outcome.after` (with the fixer's depth budget)."""
+    from actlint.depth import FIX_FRAMES, with_frames
+
+    return with_frames(_apply, results, outcome, frames=FIX_FRAMES)
 
 
 def _apply(results: list, outcome: Outcome) -> bool:
