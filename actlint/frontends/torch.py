@@ -750,6 +750,10 @@ def tensor_binop(left, right, node):
         ranks = (left.rank, right.rank)
         return Tensor(Head(framework=left.head.framework), rank=max(ranks) if None not in ranks else None)
     tensor = tensors[0]
+    other = right if tensor is left else left
+    if tensor.head.units == 1 and not (isinstance(other, Const) and isinstance(other.value, (int, float))):
+        # a (batch, 1) output broadcasts against the other operand (a bias per class): units unknown
+        tensor = Tensor(replace(tensor.head, units=None, units_site=None), tensor.bounded, tensor.rank)
     if isinstance(node.operator, (cst.Add, cst.Subtract)):
         return Tensor(tensor.head, rank=tensor.rank)
     if isinstance(node.operator, (cst.Divide, cst.Multiply)) and tensor.head.activation == LINEAR:
