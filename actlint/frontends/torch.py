@@ -276,9 +276,8 @@ class TorchFrontend(Frontend):
         self.local.append(Normalization(act, site, TORCH, "dim", axis, rank=_rank(tensor), batched=is_batched(tensor),
                                         units=units))
         head = tensor.head if tensor is not None else torch_head()
-        spatial = tensor is not None and tensor.spatial
-        return Tensor(_without_units_off_axis(head, act, axis, _rank(tensor), spatial).with_activation(act, site, axis),
-                      rank=_rank(tensor), spatial=spatial)
+        return Tensor(_without_units_off_axis(head, act, axis, _rank(tensor)).with_activation(act, site, axis),
+                      rank=_rank(tensor), spatial=tensor is not None and tensor.spatial)
 
     # -- facts for the one-call rules (ACT202) ----------------------------------------------
 
@@ -341,7 +340,7 @@ class TorchFrontend(Frontend):
             return Tensor(layer.head, rank=rank)
         if layer.kind == "activation":
             self.check_module_dim(layer, tensor)
-            head = _without_units_off_axis(head, layer.head.activation, layer.head.axis, rank, tensor.spatial)
+            head = _without_units_off_axis(head, layer.head.activation, layer.head.axis, rank)
             return Tensor(torch_head(layer.head.activation, head.units, layer.head.site, head.units_site,
                                      layer.head.axis, head.units_axis), rank=rank, spatial=tensor.spatial)
         if layer.kind == "global_pool":
@@ -778,16 +777,13 @@ def flattened(tensor: Tensor, rank, how="flatten", args=None) -> Tensor:
     return Tensor(head, tensor.bounded, rank, tensor.spatial and not folds)
 
 
-def _without_units_off_axis(head: Head, act, axis, rank, spatial=False) -> Head:
+def _without_units_off_axis(head: Head, act, axis, rank) -> Head:
     """A softmax over another axis than the units (attention over steps, a conv's width) does not
     carry their count; nor does one over an axis not known to be the units when there is one unit
     (`Linear(d, 1)` then softmax(dim=1): scores over positions, unless the rank says dim 1 is the last).
     On a convolution's feature map the units are the channels (dim 1)."""
     if act not in (SOFTMAX, LOG_SOFTMAX):
         return head
-    if spatial:
-        over_channels = isinstance(axis, int) and bool(rank) and axis % rank == 1
-        return head if over_channels else replace(head, units=None, units_site=None)
     on = on_units(axis, rank, head.units_axis)
     if on is False or (on is None and head.units == 1):
         return replace(head, units=None, units_site=None)
