@@ -77,9 +77,8 @@ LOSS_FUNCTIONS = {
     "torchvision.ops.focal_loss.sigmoid_focal_loss": "torchvision.sigmoid_focal_loss",
 }
 PASS_THROUGH_FUNCTIONS = {"torch.squeeze", "torch.unsqueeze", "torch.clone", F + "dropout", F + "dropout1d"}
-RESHAPE_METHODS = {
-    "view", "reshape", "flatten", "squeeze", "squeeze_", "unsqueeze", "unsqueeze_", "resize", "resize_", "expand",
-}
+SIZED_RESHAPES = {"view", "reshape", "resize", "resize_", "expand"}  # given the sizes of every axis
+RESHAPE_METHODS = SIZED_RESHAPES | {"flatten", "squeeze", "squeeze_", "unsqueeze", "unsqueeze_"}
 RANK_3_FUNCTIONS = {"torch.bmm", "torch.baddbmm"}
 CONV_RANKS = {"Conv1d": 3, "Conv2d": 4, "Conv3d": 5}  # rank of a convolution's output (batched)
 GLOBAL_POOLS = {"AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d",
@@ -805,15 +804,17 @@ def on_units(axis, rank, units_axis=-1):
 
 def keeps_units(name: str, tensor: Tensor, args: Args) -> bool:
     """Whether a reshape keeps the units on the last axis: squeezing away a single unit, flattening
-    or viewing into a last axis other than the units loses them (merged or dropped)."""
+    or viewing into a last axis other than the units loses them (merged or dropped); expanding a
+    single unit broadcasts it (`score.expand(-1, 10)`: 10 columns; -1 keeps the size)."""
     units = tensor.head.units
     if units is None:
         return True
     if name.startswith("squeeze"):
         return units != 1
-    if name in ("view", "reshape"):
-        shape = args.pos[0] if len(args.pos) == 1 and isinstance(args.pos[0], Seq) else Seq(tuple(args.pos))
-        return bool(shape.items) and const_int(shape.items[-1]) == units
+    if name in SIZED_RESHAPES:
+        shape = _sizes(args)
+        last = const_int(shape[-1]) if shape else None
+        return last == units or (name == "expand" and last == -1)
     if name == "flatten":
         return tensor.rank == 2
     return True
@@ -874,9 +875,8 @@ def _is_torch_model(value) -> bool:
 
 def reshaped_rank(name, rank, args: Args):
     """The rank after view/reshape/flatten/squeeze/unsqueeze, where the arguments fix it."""
-    if name in ("view", "reshape", "resize", "resize_", "expand"):
-        shape = args.pos[0] if len(args.pos) == 1 and isinstance(args.pos[0], Seq) else args.pos
-        return len(shape.items if isinstance(shape, Seq) else shape) or None
+    if name in SIZED_RESHAPES:
+        return len(_sizes(args)) or None
     if name == "flatten":
         start = const_int(args.get(0, "start_dim"))
         return start + 1 if start is not None and start >= 0 and not args.given(1, "end_dim") else (
@@ -886,6 +886,11 @@ def reshaped_rank(name, rank, args: Args):
     if name.startswith("unsqueeze"):
         return rank + 1
     return rank - 1 if args.given(0, "dim") else None
+
+
+def _sizes(args: Args) -> tuple:
+    """The sizes given to view/reshape/resize/expand, as (2, 3) or ((2, 3),)."""
+    return args.pos[0].items if len(args.pos) == 1 and isinstance(args.pos[0], Seq) else tuple(args.pos)
 
 
 def _indexes_a_sample(indexes) -> bool:
