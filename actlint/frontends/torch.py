@@ -771,9 +771,9 @@ def flattened(tensor: Tensor, rank, how="flatten", args=None) -> Tensor:
     pooled = head.units_axis == 1 and not tensor.spatial
     if not pooled and not keeps_units(how, tensor, args if args is not None else Args()):
         head = replace(head, units=None, units_site=None)
-    if head.units_axis != -1 and not how.startswith("unsqueeze"):  # (B, C, 1, 1) squeezed or viewed to (B, C)
+    if pooled and not how.startswith("unsqueeze"):  # (B, C, 1, 1) squeezed or viewed to (B, C)
         head = replace(head, units_axis=-1)
-    return Tensor(head, tensor.bounded, rank, tensor.spatial and not folds)
+    return Tensor(head, tensor.bounded, rank, tensor.spatial)
 
 
 def _without_units_off_axis(head: Head, act, axis, rank) -> Head:
