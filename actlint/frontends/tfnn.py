@@ -156,7 +156,7 @@ class TfNNFrontend(Frontend):
         """A graph input; what it holds is known where it is fed (`feed_dict`), or from an int dtype."""
         dtype, shape = args.get(0, "dtype"), args.get(1, "shape")
         labels = None
-        if isinstance(dtype, Ref) and dtype.name in INT_DTYPES and isinstance(shape, Seq) and len(shape.items) == 1:
+        if _int_dtype(dtype) and isinstance(shape, Seq) and len(shape.items) == 1:
             labels = _target(INDEX, interp, node, "tf.placeholder(int)")
         return Obj("placeholder", (("id", new_id()), ("target", labels)), interp.site(node))
 
@@ -189,7 +189,7 @@ class TfNNFrontend(Frontend):
         return None if receiver is None else NOT_HANDLED
 
     def feed(self, placeholder, value):
-        if isinstance(placeholder, Obj) and placeholder.kind == "placeholder" and isinstance(value, TargetVal):
+        if _is_placeholder(placeholder) and isinstance(value, TargetVal):
             self.fed.setdefault(placeholder.get("id"), value.target)
 
     def dense(self, spelling, args, node, interp):
@@ -208,8 +208,6 @@ class TfNNFrontend(Frontend):
         return Tensor(Head(act, const_int(args.get(1, units_name)), site, site, framework=TF))
 
     def binop(self, left, right, node, interp):
-        import libcst as cst
-
         if isinstance(node.operator, cst.MatrixMultiply) and isinstance(right, Obj) and right.kind == "weights":
             return linear(right, node, interp)
         return tensor_binop(left, right, node)
@@ -219,7 +217,7 @@ class TfNNFrontend(Frontend):
                 for binding, labels in self.pairs]
 
     def placeholder_target(self, labels):
-        if not (isinstance(labels, Obj) and labels.kind == "placeholder"):
+        if not _is_placeholder(labels):
             return None
         fed = self.fed.get(labels.get("id")) or labels.get("target")
         if labels.get("argmax"):  # tf.argmax(y_, 1): ids of what was fed one-hot
