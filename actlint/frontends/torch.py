@@ -81,10 +81,8 @@ SIZED_RESHAPES = {"view", "reshape", "resize", "resize_", "expand"}  # given the
 RESHAPE_METHODS = SIZED_RESHAPES | {"flatten", "squeeze", "squeeze_", "unsqueeze", "unsqueeze_"}
 RANK_3_FUNCTIONS = {"torch.bmm", "torch.baddbmm"}
 CONV_RANKS = {"Conv1d": 3, "Conv2d": 4, "Conv3d": 5}  # rank of a convolution's output (batched)
-GLOBAL_POOLS = {"AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d",
-                "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d"}
-POOL_FUNCTIONS = {"torch.nn.functional.adaptive_avg_pool1d", "torch.nn.functional.adaptive_avg_pool2d",
-                  "torch.nn.functional.adaptive_avg_pool3d", "torch.nn.functional.adaptive_max_pool2d"}
+GLOBAL_POOLS = {f"Adaptive{kind}Pool{d}d" for kind in ("Avg", "Max") for d in (1, 2, 3)}
+POOL_FUNCTIONS = {F + f"adaptive_{kind}_pool{d}d" for kind in ("avg", "max") for d in (1, 2, 3)}  # the same, called
 # Picking entries out of a tensor keeps what they are (probabilities stay probabilities), not its shape.
 GATHER_FUNCTIONS = {"torch.gather", "torch.index_select", "torch.take_along_dim", "torch.masked_select"}
 RANDOM_TENSORS = {"torch.randn", "torch.rand"}
