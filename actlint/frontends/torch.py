@@ -433,6 +433,8 @@ class TorchFrontend(Frontend):
         if name == "narrow":  # a slice along one axis: the units stay only when it is the batch
             head = tensor.head if const_int(args.get(0, "dim")) == 0 else replace(tensor.head, units=None, units_site=None)
             return Tensor(head, tensor.bounded, tensor.rank)
+        if name == "expand_as":
+            return broadcast(tensor, args.get(0, "other"))
         if name in TENSOR_PASS_THROUGH:
             return tensor
         if name in ("log", "log_"):
@@ -745,16 +747,20 @@ def tensor_binop(left, right, node):
     if len(tensors) == 2:
         ranks = (left.rank, right.rank)
         return Tensor(Head(framework=left.head.framework), rank=max(ranks) if None not in ranks else None)
-    tensor = tensors[0]
-    other = right if tensor is left else left
-    if tensor.head.units == 1 and not (isinstance(other, Const) and isinstance(other.value, (int, float))):
-        # a (batch, 1) output broadcasts against the other operand (a bias per class): units unknown
-        tensor = Tensor(replace(tensor.head, units=None, units_site=None), tensor.bounded, tensor.rank)
+    tensor = broadcast(tensors[0], right if tensors[0] is left else left)
     if isinstance(node.operator, (cst.Add, cst.Subtract)):
         return Tensor(tensor.head, rank=tensor.rank)
     if isinstance(node.operator, (cst.Divide, cst.Multiply)) and tensor.head.activation == LINEAR:
         return tensor
     return Tensor(Head(framework=tensor.head.framework), rank=tensor.rank)
+
+
+def broadcast(tensor: Tensor, other) -> Tensor:
+    """A tensor broadcast against `other` (`+ bias`, `expand_as`): a (batch, 1) output takes the
+    other's columns (a bias per class), so its unit count is unknown; a scalar keeps it."""
+    if tensor.head.units == 1 and not (isinstance(other, Const) and isinstance(other.value, (int, float))):
+        return Tensor(replace(tensor.head, units=None, units_site=None), tensor.bounded, tensor.rank)
+    return tensor
 
 
 def flattened(tensor: Tensor, rank, how="flatten", args=None) -> Tensor:
