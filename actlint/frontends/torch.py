@@ -432,7 +432,7 @@ class TorchFrontend(Frontend):
             return Tensor(replace(tensor.head, units=None, units_site=None), tensor.bounded, tensor.rank)
         if name == "narrow":  # a slice along one axis: the units stay only when it is the batch
             head = tensor.head if const_int(args.get(0, "dim")) == 0 else replace(tensor.head, units=None, units_site=None)
-            return Tensor(head, tensor.bounded, tensor.rank)
+            return replace(tensor, head=head)
         if name == "expand_as":
             return broadcast(tensor, args.get(0, "other"))
         if name in TENSOR_PASS_THROUGH:
@@ -734,7 +734,7 @@ def _values_indices(values, indices) -> Seq:
 def clipped(args: Args):
     """clamp(p, eps, 1), maximum(p, eps): the tensor among the arguments, kept away from 0."""
     tensor = next((v for v in list(args.pos) + list(args.kw.values()) if isinstance(v, Tensor)), None)
-    return Tensor(tensor.head, True, tensor.rank) if tensor is not None else None
+    return replace(tensor, bounded=True) if tensor is not None else None
 
 
 def tensor_binop(left, right, node):
@@ -749,7 +749,7 @@ def tensor_binop(left, right, node):
         return Tensor(Head(framework=left.head.framework), rank=max(ranks) if None not in ranks else None)
     tensor = broadcast(tensors[0], right if tensors[0] is left else left)
     if isinstance(node.operator, (cst.Add, cst.Subtract)):
-        return Tensor(tensor.head, rank=tensor.rank)
+        return replace(tensor, bounded=False)
     if isinstance(node.operator, (cst.Divide, cst.Multiply)) and tensor.head.activation == LINEAR:
         return tensor
     return Tensor(Head(framework=tensor.head.framework), rank=tensor.rank)
