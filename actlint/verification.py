@@ -177,9 +177,10 @@ def _categorical_fix(framework: Optional[str], family: Optional[str] = None):
     """The from-logits loss of the user's framework for exclusive classes."""
     if framework in TORCH_LIBRARIES:
         return fixes.torch_cross_entropy, "CrossEntropyLoss"
-    if framework == "optax":  # its losses take logits already: the fix is the same loss, unactivated
-        return (fixes.keras_sparse_from_logits if family == "sparse" else fixes.keras_categorical_from_logits), \
-            "the same optax loss"
+    if framework == "optax":  # its losses all take logits
+        if family == "sparse":
+            return fixes.keras_sparse_from_logits, "optax.softmax_cross_entropy_with_integer_labels"
+        return fixes.keras_categorical_from_logits, "optax.softmax_cross_entropy"
     if family == "sparse":
         return fixes.keras_sparse_from_logits, "sparse_categorical_crossentropy(from_logits=True)"
     return fixes.keras_categorical_from_logits, "categorical_crossentropy(from_logits=True)"
@@ -189,7 +190,7 @@ def _binary_fix(framework: Optional[str]):
     if framework in TORCH_LIBRARIES:
         return fixes.torch_bce_with_logits, "BCEWithLogitsLoss"
     if framework == "optax":
-        return fixes.keras_binary_from_logits, "the same optax loss"
+        return fixes.keras_binary_from_logits, "optax.sigmoid_binary_cross_entropy"
     return fixes.keras_binary_from_logits, "binary_crossentropy(from_logits=True)"
 
 

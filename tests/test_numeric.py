@@ -349,3 +349,14 @@ def test_claim_gradients_match_central_differences():
     v = np.random.default_rng(1).standard_normal(z.shape)
     jvp = central_gradient(lambda x: np.sum(softmax(x) * v), z)
     assert np.allclose(softmax_jvp(z, v), jvp, atol=1e-9)
+
+
+def test_optax_fix_names_the_loss_the_fix_needs():
+    """The fix of a softmax trained with optax's sigmoid loss is optax's softmax loss, not "the same" one."""
+    act204 = verify("ACT204", {"activation": "softmax", "units": 5, "loss": "optax.sigmoid_binary_cross_entropy"})
+    assert "; optax.softmax_cross_entropy equals" in act204["claim"] and "same" not in act204["claim"]
+    act303 = verify("ACT303", {"activation": "softmax", "units": 5, "loss": "optax.softmax_cross_entropy",
+                               "target": "multi-hot"})
+    assert "sigmoid with optax.sigmoid_binary_cross_entropy" in act303["claim"]
+    sparse = verify("ACT203", {"activation": "sigmoid", "loss": "optax.softmax_cross_entropy_with_integer_labels"})
+    assert "optax.softmax_cross_entropy_with_integer_labels on the logits" in sparse["claim"]
