@@ -170,6 +170,11 @@ def _display(loss_id: Optional[str]) -> str:
     return loss.display if loss else loss_id or "the loss"  # an unknown id reads well enough
 
 
+def _takes_logits(f: Facts) -> bool:
+    loss = _contract(f.loss)
+    return loss is not None and loss.expected_input(f.from_logits) == "logits"
+
+
 TORCH_LIBRARIES = ("torch", "timm", "transformers", "skorch")  # losses of libraries built on torch
 
 
@@ -441,7 +446,7 @@ def _act203(f: Facts):
     loss, name = _categorical_fix(f.framework, f.family)
     check = _check_categorical(loss, f.k)
     fix = _fix_sentence(f"softmax with {name} on the logits", "-log softmax", check)
-    if f.framework == "torch":
+    if _takes_logits(f):  # torch, tf.nn, optax, a Keras loss with from_logits=True: softmax of the sigmoids
         floor = claims.sigmoid_into_cross_entropy_floor(f.k)
         claim = (f"Sigmoid before {_display(f.loss)}: the loss sees values in (0, 1) only and can never fall below "
                  f"{floor:.4f} with {_classes(f)}; {fix}.")

@@ -360,3 +360,17 @@ def test_optax_fix_names_the_loss_the_fix_needs():
     assert "sigmoid with optax.sigmoid_binary_cross_entropy" in act303["claim"]
     sparse = verify("ACT203", {"activation": "sigmoid", "loss": "optax.softmax_cross_entropy_with_integer_labels"})
     assert "optax.softmax_cross_entropy_with_integer_labels on the logits" in sparse["claim"]
+
+
+@pytest.mark.parametrize("facts", [
+    {"loss": "keras.categorical_crossentropy", "from_logits": True},
+    {"loss": "tf.softmax_cross_entropy_with_logits"},
+    {"loss": "optax.softmax_cross_entropy"},
+    {"loss": "timm.soft_target_cross_entropy"},
+])
+def test_sigmoid_into_a_logits_loss_has_the_softmax_floor(facts):
+    """A loss that takes logits softmaxes the sigmoid outputs (verified in keras 3.15: the floor of
+    categorical_crossentropy(from_logits=True) on saturated sigmoids is log(1 + (k-1)/e)); only Keras
+    with from_logits=False renormalizes them by their sum."""
+    w = verify("ACT203", {"activation": "sigmoid", "units": 10, **facts})["witness"]
+    assert w["loss_floor"] == pytest.approx(math.log1p(9 / math.e)) and "renormalized_loss_0_9x3" not in w
