@@ -35,6 +35,7 @@ from actlint.numeric.samples import (
 )
 
 DEFAULT_CLASSES = 10
+# A Keras loss only: tf.nn's losses never read the cached logits (checked in keras 3.15 / TF).
 KERAS_CACHED_LOGITS = (" (on a plain tensor; when a Keras activation feeds the loss directly, the TF backend "
                        "computes it from the activation's cached logits instead and only warns)")
 RTOL = 1e-6
@@ -246,7 +247,7 @@ def _act101(f: Facts):
     ratio = claims.norm_ratio(claims.double_softmax_grad(z, y), fixes.cross_entropy_grad(z, y))
     loss, name = _categorical_fix(f.framework, f.family)
     check = _check_categorical(loss, f.k)
-    keras = "" if f.framework not in ("keras", "tf") else KERAS_CACHED_LOGITS
+    keras = KERAS_CACHED_LOGITS if f.framework == "keras" else ""
     claim = (f"Softmax before {_display(f.loss)}: the loss can never fall below {floor:.4f} with {_classes(f)} "
              f"and the gradient is {ratio:.2f}x the right one on seeded logits{keras}; "
              f"{_fix_sentence(name + ' on the raw logits', '-log softmax', check)}.")
@@ -262,7 +263,7 @@ def _act102(f: Facts):
     ratio = claims.double_sigmoid_gradient_ratio(z, y)
     loss, name = _binary_fix(f.framework)
     check = _check_binary(loss, columns)
-    keras = "" if f.framework not in ("keras", "tf") else KERAS_CACHED_LOGITS
+    keras = KERAS_CACHED_LOGITS if f.framework == "keras" else ""
     claim = (f"Sigmoid before {_display(f.loss)}: the loss only sees values in ({lo:.4f}, {hi:.4f}), so it can "
              f"never fall below {floor1:.4f} for y=1 or {floor0:.4f} for y=0{keras}; "
              f"{_fix_sentence(name + ' on the raw logits', 'the binary cross-entropy of sigmoid', check)}.")
@@ -412,8 +413,8 @@ def _act201(f: Facts):
     fixed_lo, fixed_hi = claims.sigmoid_range(seeded_logits(16, 1))
     loss, name = _binary_fix(f.framework)
     check = _check_binary(loss, 1)
-    keras = "" if f.framework not in ("keras", "tf") else (" (Keras on the TF backend computes the loss from the cached logit, "
-                                          "so training looks normal while every prediction is 1.0)")
+    keras = (" (Keras on the TF backend computes the loss from the cached logit, so training looks normal while "
+             "every prediction is 1.0)") if f.framework == "keras" else ""
     claim = (f"Softmax over a single unit outputs exactly {lo:g} for every input (output gradient {grad:g}){keras}; "
              f"a sigmoid unit ranges over [{fixed_lo:.4f}, {fixed_hi:.4f}] on the same logits, and "
              f"{_fix_sentence(name, 'the binary cross-entropy of sigmoid', check)}.")

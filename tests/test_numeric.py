@@ -374,3 +374,17 @@ def test_sigmoid_into_a_logits_loss_has_the_softmax_floor(facts):
     with from_logits=False renormalizes them by their sum."""
     w = verify("ACT203", {"activation": "sigmoid", "units": 10, **facts})["witness"]
     assert w["loss_floor"] == pytest.approx(math.log1p(9 / math.e)) and "renormalized_loss_0_9x3" not in w
+
+
+@pytest.mark.parametrize("code, facts", [
+    ("ACT101", {"activation": "softmax", "loss": "tf.softmax_cross_entropy_with_logits"}),
+    ("ACT102", {"activation": "sigmoid", "units": 1, "loss": "tf.sigmoid_cross_entropy_with_logits"}),
+    ("ACT201", {"activation": "softmax", "units": 1, "loss": "tf.sigmoid_cross_entropy_with_logits"}),
+])
+def test_tf_nn_losses_never_read_keras_cached_logits(code, facts):
+    """Only a Keras loss swaps a Keras activation's output for its cached logits (checked in keras 3.15:
+    tf.nn.softmax_cross_entropy_with_logits on a softmax layer's output is the double softmax)."""
+    assert "cached logit" not in verify(code, facts)["claim"]
+    keras = verify(code, {**facts, "loss": "keras.binary_crossentropy" if code != "ACT101" else
+                          "keras.categorical_crossentropy", "from_logits": code != "ACT201"})
+    assert "cached logit" in keras["claim"]
