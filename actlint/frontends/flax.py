@@ -88,7 +88,7 @@ class FlaxFrontend(Frontend):
         prediction, labels = args.get(0, "logits"), args.get(1, "labels")
         if isinstance(prediction, Tensor) and prediction.head.framework == FLAX:
             self.pairs.append(Binding(prediction.head, Loss(loss_id, interp.site(node), False, loss_id + "()"),
-                                      labels.target if isinstance(labels, TargetVal) else None))
+                                      labels.target if isinstance(labels, TargetVal) else None, interp.conditions))
         return None
 
     def train_state(self, args, interp):
