@@ -179,25 +179,31 @@ def _takes_logits(f: Facts) -> bool:
 TORCH_LIBRARIES = ("torch", "timm", "transformers", "skorch")  # losses of libraries built on torch
 
 
+# The from-logits losses each other framework spells: (class ids, one-hot rows, independent labels).
+LOGITS_LOSSES = {
+    "keras": ("sparse_categorical_crossentropy(from_logits=True)", "categorical_crossentropy(from_logits=True)",
+              "binary_crossentropy(from_logits=True)"),
+    "tf": ("tf.nn.sparse_softmax_cross_entropy_with_logits", "tf.nn.softmax_cross_entropy_with_logits",
+           "tf.nn.sigmoid_cross_entropy_with_logits"),
+    "optax": ("optax.softmax_cross_entropy_with_integer_labels", "optax.softmax_cross_entropy",
+              "optax.sigmoid_binary_cross_entropy"),
+}
+
+
 def _categorical_fix(framework: Optional[str], family: Optional[str] = None):
     """The from-logits loss of the user's framework for exclusive classes."""
     if framework in TORCH_LIBRARIES:
         return fixes.torch_cross_entropy, "CrossEntropyLoss"
-    if framework == "optax":  # its losses all take logits
-        if family == "sparse":
-            return fixes.keras_sparse_from_logits, "optax.softmax_cross_entropy_with_integer_labels"
-        return fixes.keras_categorical_from_logits, "optax.softmax_cross_entropy"
+    sparse, categorical, _ = LOGITS_LOSSES.get(framework, LOGITS_LOSSES["keras"])
     if family == "sparse":
-        return fixes.keras_sparse_from_logits, "sparse_categorical_crossentropy(from_logits=True)"
-    return fixes.keras_categorical_from_logits, "categorical_crossentropy(from_logits=True)"
+        return fixes.keras_sparse_from_logits, sparse
+    return fixes.keras_categorical_from_logits, categorical
 
 
 def _binary_fix(framework: Optional[str]):
     if framework in TORCH_LIBRARIES:
         return fixes.torch_bce_with_logits, "BCEWithLogitsLoss"
-    if framework == "optax":
-        return fixes.keras_binary_from_logits, "optax.sigmoid_binary_cross_entropy"
-    return fixes.keras_binary_from_logits, "binary_crossentropy(from_logits=True)"
+    return fixes.keras_binary_from_logits, LOGITS_LOSSES.get(framework, LOGITS_LOSSES["keras"])[2]
 
 
 # -- the fix check ------------------------------------------------------------------------------

@@ -388,3 +388,11 @@ def test_tf_nn_losses_never_read_keras_cached_logits(code, facts):
     keras = verify(code, {**facts, "loss": "keras.binary_crossentropy" if code != "ACT101" else
                           "keras.categorical_crossentropy", "from_logits": code != "ACT201"})
     assert "cached logit" in keras["claim"]
+
+
+def test_tf_nn_fix_is_named_in_tf_nn():
+    """tf.nn code's fix is the tf.nn loss on the logits, not a Keras loss it does not use."""
+    sparse = verify("ACT101", {"activation": "softmax", "loss": "tf.sparse_softmax_cross_entropy_with_logits"})
+    assert "; tf.nn.sparse_softmax_cross_entropy_with_logits on the raw logits" in sparse["claim"]
+    binary = verify("ACT102", {"activation": "sigmoid", "units": 1, "loss": "tf.sigmoid_cross_entropy_with_logits"})
+    assert "; tf.nn.sigmoid_cross_entropy_with_logits on the raw logits" in binary["claim"]
