@@ -95,7 +95,7 @@ def double_softmax(c: Context):
 
 def double_sigmoid(c: Context):
     if c.act == SIGMOID and c.expected == "logits" and c.family == "binary":
-        fix = "use BCELoss, or drop the sigmoid" if c.framework == "torch" else \
+        fix = "use BCELoss, or drop the sigmoid" if c.loss.id == "torch.binary_cross_entropy_with_logits" else \
             "set from_logits=False, or drop the sigmoid" if c.contract.input_from_logits else \
             "drop the sigmoid and feed the logits"
         return "ACT102", f"sigmoid output is fed to {c.loss_name}, which expects logits and applies sigmoid again", fix
