@@ -95,7 +95,7 @@ def double_softmax(c: Context):
 
 def double_sigmoid(c: Context):
     if c.act == SIGMOID and c.expected == "logits" and c.family == "binary":
-        fix = "use BCELoss, or drop the sigmoid" if c.framework == "torch" else \
+        fix = "use BCELoss, or drop the sigmoid" if c.loss.id == "torch.binary_cross_entropy_with_logits" else \
             "set from_logits=False, or drop the sigmoid" if c.contract.input_from_logits else \
             "drop the sigmoid and feed the logits"
         return "ACT102", f"sigmoid output is fed to {c.loss_name}, which expects logits and applies sigmoid again", fix
@@ -241,10 +241,9 @@ def check(binding: Binding) -> list[Finding]:
     pairing = [h for h in (rule(c) for rule in PAIRING_RULES) if h]
     targets = [h for h in (rule(c) for rule in TARGET_RULES) if h]
     curing = any(CURES_PAIRING[code] for code, _, _ in targets)
-    covered = [code for code, _, _ in pairing] if curing else []
     for hit in targets:
-        cures = CURES_PAIRING[hit[0]]
-        findings.append(_finding(c, hit, head_first=hit[0] in ("ACT303", "ACT304"), covers=covered if cures else ()))
+        cures = CURES_PAIRING[hit[0]]  # its fix replaces the head too: reported at the head
+        findings.append(_finding(c, hit, head_first=cures, covers=[code for code, _, _ in pairing] if cures else ()))
     if not curing:
         findings.extend(_finding(c, hit, head_first=True) for hit in pairing)
     return findings

@@ -35,6 +35,7 @@ from actlint.numeric.samples import (
 )
 
 DEFAULT_CLASSES = 10
+# A Keras loss only: tf.nn's losses never read the cached logits (checked in keras 3.15 / TF).
 KERAS_CACHED_LOGITS = (" (on a plain tensor; when a Keras activation feeds the loss directly, the TF backend "
                        "computes it from the activation's cached logits instead and only warns)")
 RTOL = 1e-6
@@ -170,27 +171,39 @@ def _display(loss_id: Optional[str]) -> str:
     return loss.display if loss else loss_id or "the loss"  # an unknown id reads well enough
 
 
+def _takes_logits(f: Facts) -> bool:
+    loss = _contract(f.loss)
+    return loss is not None and loss.expected_input(f.from_logits) == "logits"
+
+
 TORCH_LIBRARIES = ("torch", "timm", "transformers", "skorch")  # losses of libraries built on torch
+
+
+# The from-logits losses each other framework spells: (class ids, one-hot rows, independent labels).
+LOGITS_LOSSES = {
+    "keras": ("sparse_categorical_crossentropy(from_logits=True)", "categorical_crossentropy(from_logits=True)",
+              "binary_crossentropy(from_logits=True)"),
+    "tf": ("tf.nn.sparse_softmax_cross_entropy_with_logits", "tf.nn.softmax_cross_entropy_with_logits",
+           "tf.nn.sigmoid_cross_entropy_with_logits"),
+    "optax": ("optax.softmax_cross_entropy_with_integer_labels", "optax.softmax_cross_entropy",
+              "optax.sigmoid_binary_cross_entropy"),
+}
 
 
 def _categorical_fix(framework: Optional[str], family: Optional[str] = None):
     """The from-logits loss of the user's framework for exclusive classes."""
     if framework in TORCH_LIBRARIES:
         return fixes.torch_cross_entropy, "CrossEntropyLoss"
-    if framework == "optax":  # its losses take logits already: the fix is the same loss, unactivated
-        return (fixes.keras_sparse_from_logits if family == "sparse" else fixes.keras_categorical_from_logits), \
-            "the same optax loss"
+    sparse, categorical, _ = LOGITS_LOSSES.get(framework, LOGITS_LOSSES["keras"])
     if family == "sparse":
-        return fixes.keras_sparse_from_logits, "sparse_categorical_crossentropy(from_logits=True)"
-    return fixes.keras_categorical_from_logits, "categorical_crossentropy(from_logits=True)"
+        return fixes.keras_sparse_from_logits, sparse
+    return fixes.keras_categorical_from_logits, categorical
 
 
 def _binary_fix(framework: Optional[str]):
     if framework in TORCH_LIBRARIES:
         return fixes.torch_bce_with_logits, "BCEWithLogitsLoss"
-    if framework == "optax":
-        return fixes.keras_binary_from_logits, "the same optax loss"
-    return fixes.keras_binary_from_logits, "binary_crossentropy(from_logits=True)"
+    return fixes.keras_binary_from_logits, LOGITS_LOSSES.get(framework, LOGITS_LOSSES["keras"])[2]
 
 
 # -- the fix check ------------------------------------------------------------------------------
@@ -240,7 +253,7 @@ def _act101(f: Facts):
     ratio = claims.norm_ratio(claims.double_softmax_grad(z, y), fixes.cross_entropy_grad(z, y))
     loss, name = _categorical_fix(f.framework, f.family)
     check = _check_categorical(loss, f.k)
-    keras = "" if f.framework not in ("keras", "tf") else KERAS_CACHED_LOGITS
+    keras = KERAS_CACHED_LOGITS if f.framework == "keras" else ""
     claim = (f"Softmax before {_display(f.loss)}: the loss can never fall below {floor:.4f} with {_classes(f)} "
              f"and the gradient is {ratio:.2f}x the right one on seeded logits{keras}; "
              f"{_fix_sentence(name + ' on the raw logits', '-log softmax', check)}.")
@@ -256,7 +269,7 @@ def _act102(f: Facts):
     ratio = claims.double_sigmoid_gradient_ratio(z, y)
     loss, name = _binary_fix(f.framework)
     check = _check_binary(loss, columns)
-    keras = "" if f.framework not in ("keras", "tf") else KERAS_CACHED_LOGITS
+    keras = KERAS_CACHED_LOGITS if f.framework == "keras" else ""
     claim = (f"Sigmoid before {_display(f.loss)}: the loss only sees values in ({lo:.4f}, {hi:.4f}), so it can "
              f"never fall below {floor1:.4f} for y=1 or {floor0:.4f} for y=0{keras}; "
              f"{_fix_sentence(name + ' on the raw logits', 'the binary cross-entropy of sigmoid', check)}.")
@@ -406,8 +419,8 @@ def _act201(f: Facts):
     fixed_lo, fixed_hi = claims.sigmoid_range(seeded_logits(16, 1))
     loss, name = _binary_fix(f.framework)
     check = _check_binary(loss, 1)
-    keras = "" if f.framework not in ("keras", "tf") else (" (Keras on the TF backend computes the loss from the cached logit, "
-                                          "so training looks normal while every prediction is 1.0)")
+    keras = (" (Keras on the TF backend computes the loss from the cached logit, so training looks normal while "
+             "every prediction is 1.0)") if f.framework == "keras" else ""
     claim = (f"Softmax over a single unit outputs exactly {lo:g} for every input (output gradient {grad:g}){keras}; "
              f"a sigmoid unit ranges over [{fixed_lo:.4f}, {fixed_hi:.4f}] on the same logits, and "
              f"{_fix_sentence(name, 'the binary cross-entropy of sigmoid', check)}.")
@@ -440,7 +453,7 @@ def _act203(f: Facts):
     loss, name = _categorical_fix(f.framework, f.family)
     check = _check_categorical(loss, f.k)
     fix = _fix_sentence(f"softmax with {name} on the logits", "-log softmax", check)
-    if f.framework == "torch":
+    if _takes_logits(f):  # torch, tf.nn, optax, a Keras loss with from_logits=True: softmax of the sigmoids
         floor = claims.sigmoid_into_cross_entropy_floor(f.k)
         claim = (f"Sigmoid before {_display(f.loss)}: the loss sees values in (0, 1) only and can never fall below "
                  f"{floor:.4f} with {_classes(f)}; {fix}.")

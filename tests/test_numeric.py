@@ -349,3 +349,50 @@ def test_claim_gradients_match_central_differences():
     v = np.random.default_rng(1).standard_normal(z.shape)
     jvp = central_gradient(lambda x: np.sum(softmax(x) * v), z)
     assert np.allclose(softmax_jvp(z, v), jvp, atol=1e-9)
+
+
+def test_optax_fix_names_the_loss_the_fix_needs():
+    """The fix of a softmax trained with optax's sigmoid loss is optax's softmax loss, not "the same" one."""
+    act204 = verify("ACT204", {"activation": "softmax", "units": 5, "loss": "optax.sigmoid_binary_cross_entropy"})
+    assert "; optax.softmax_cross_entropy equals" in act204["claim"] and "same" not in act204["claim"]
+    act303 = verify("ACT303", {"activation": "softmax", "units": 5, "loss": "optax.softmax_cross_entropy",
+                               "target": "multi-hot"})
+    assert "sigmoid with optax.sigmoid_binary_cross_entropy" in act303["claim"]
+    sparse = verify("ACT203", {"activation": "sigmoid", "loss": "optax.softmax_cross_entropy_with_integer_labels"})
+    assert "optax.softmax_cross_entropy_with_integer_labels on the logits" in sparse["claim"]
+
+
+@pytest.mark.parametrize("facts", [
+    {"loss": "keras.categorical_crossentropy", "from_logits": True},
+    {"loss": "tf.softmax_cross_entropy_with_logits"},
+    {"loss": "optax.softmax_cross_entropy"},
+    {"loss": "timm.soft_target_cross_entropy"},
+])
+def test_sigmoid_into_a_logits_loss_has_the_softmax_floor(facts):
+    """A loss that takes logits softmaxes the sigmoid outputs (verified in keras 3.15: the floor of
+    categorical_crossentropy(from_logits=True) on saturated sigmoids is log(1 + (k-1)/e)); only Keras
+    with from_logits=False renormalizes them by their sum."""
+    w = verify("ACT203", {"activation": "sigmoid", "units": 10, **facts})["witness"]
+    assert w["loss_floor"] == pytest.approx(math.log1p(9 / math.e)) and "renormalized_loss_0_9x3" not in w
+
+
+@pytest.mark.parametrize("code, facts", [
+    ("ACT101", {"activation": "softmax", "loss": "tf.softmax_cross_entropy_with_logits"}),
+    ("ACT102", {"activation": "sigmoid", "units": 1, "loss": "tf.sigmoid_cross_entropy_with_logits"}),
+    ("ACT201", {"activation": "softmax", "units": 1, "loss": "tf.sigmoid_cross_entropy_with_logits"}),
+])
+def test_tf_nn_losses_never_read_keras_cached_logits(code, facts):
+    """Only a Keras loss swaps a Keras activation's output for its cached logits (checked in keras 3.15:
+    tf.nn.softmax_cross_entropy_with_logits on a softmax layer's output is the double softmax)."""
+    assert "cached logit" not in verify(code, facts)["claim"]
+    keras = verify(code, {**facts, "loss": "keras.binary_crossentropy" if code != "ACT101" else
+                          "keras.categorical_crossentropy", "from_logits": code != "ACT201"})
+    assert "cached logit" in keras["claim"]
+
+
+def test_tf_nn_fix_is_named_in_tf_nn():
+    """tf.nn code's fix is the tf.nn loss on the logits, not a Keras loss it does not use."""
+    sparse = verify("ACT101", {"activation": "softmax", "loss": "tf.sparse_softmax_cross_entropy_with_logits"})
+    assert "; tf.nn.sparse_softmax_cross_entropy_with_logits on the raw logits" in sparse["claim"]
+    binary = verify("ACT102", {"activation": "sigmoid", "units": 1, "loss": "tf.sigmoid_cross_entropy_with_logits"})
+    assert "; tf.nn.sigmoid_cross_entropy_with_logits on the raw logits" in binary["claim"]

@@ -87,9 +87,8 @@ class FlaxFrontend(Frontend):
     def loss(self, loss_id, args, node, interp):
         prediction, labels = args.get(0, "logits"), args.get(1, "labels")
         if isinstance(prediction, Tensor) and prediction.head.framework == FLAX:
-            spelling = loss_id.replace("optax.", "optax.") + "()"
-            self.pairs.append(Binding(prediction.head, Loss(loss_id, interp.site(node), False, spelling),
-                                      labels.target if isinstance(labels, TargetVal) else None))
+            self.pairs.append(Binding(prediction.head, Loss(loss_id, interp.site(node), False, loss_id + "()"),
+                                      labels.target if isinstance(labels, TargetVal) else None, interp.conditions))
         return None
 
     def train_state(self, args, interp):

@@ -80,24 +80,24 @@ class HuggingFaceFrontend(Frontend):
         loss_id = PROBLEM_TYPES[problem]
         return Loss(loss_id, site, False, loss_id.split(".")[1])
 
-    def pair(self, model, labels) -> None:
+    def pair(self, model, labels, interp) -> None:
         if not (isinstance(model, ModelVal) and model.site is not None and model.site.node in self.models):
             return
         if isinstance(labels, TargetVal) and model.layers and model.layers[-1].kind == "hf_classifier":
             loss = self.loss_of(model, labels.target)
             if loss is not None:
-                self.pairs.append(Binding(model.layers[-1].head, loss, labels.target))
+                self.pairs.append(Binding(model.layers[-1].head, loss, labels.target, interp.conditions))
 
     def call_value(self, callee, args, node, interp):
         """model(input_ids, labels=y): the model's own loss on its logits and y."""
-        self.pair(callee, args.get(None, "labels"))
+        self.pair(callee, args.get(None, "labels"), interp)
         return NOT_HANDLED
 
     def trainer(self, args, node, interp):
         """Trainer(model=..., train_dataset=...): the model's own loss on the dataset's labels."""
         dataset = args.get(None, "train_dataset")
         if isinstance(dataset, Obj) and dataset.kind == "hf_dataset":
-            self.pair(args.get(0, "model"), TargetVal(dataset.get("target")))
+            self.pair(args.get(0, "model"), TargetVal(dataset.get("target")), interp)
         return None
 
     def instantiated(self, instance, args, node, interp):

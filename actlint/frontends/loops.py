@@ -87,7 +87,7 @@ class LibraryLoopFrontend(Frontend):
                 out = interp.call(model, Args(pos=[None]), node)
                 head = out.head if isinstance(out, Tensor) else None
                 if head is not None:
-                    self.pairs.append(Binding(head, loss.loss, getattr(y, "target", None)))
+                    self.pairs.append(Binding(head, loss.loss, getattr(y, "target", None), interp.conditions))
             return
         train_step(model, loss, batch, interp, node)
 

@@ -56,7 +56,7 @@ class TimmFrontend(Frontend):
             prediction, labels = args.get(0, "x"), args.get(1, "target")
             if isinstance(prediction, Tensor):
                 self.pairs.append(Binding(prediction.head, callee.loss,
-                                          labels.target if isinstance(labels, TargetVal) else None))
+                                          labels.target if isinstance(labels, TargetVal) else None, interp.conditions))
             return None
         return NOT_HANDLED
 

@@ -59,11 +59,6 @@ def naive_log_softmax(x, axis: int = -1) -> np.ndarray:
         return np.log(naive_softmax(x, axis))
 
 
-def naive_log_sigmoid(x) -> np.ndarray:
-    with np.errstate(divide="ignore"):
-        return np.log(naive_sigmoid(x))
-
-
 def log_of_softmax(x, axis: int = -1) -> np.ndarray:
     """The hand-written log(softmax(x)): a stable softmax, then a log that sees its underflow."""
     with np.errstate(divide="ignore"):
@@ -79,8 +74,3 @@ def softmax_jvp(x, v, axis: int = -1) -> np.ndarray:
     """Jacobian of softmax at x applied to v (the Jacobian is symmetric)."""
     p = softmax(x, axis)
     return p * (v - np.sum(p * v, axis=axis, keepdims=True))
-
-
-def sigmoid_derivative(x) -> np.ndarray:
-    s = sigmoid(x)
-    return s * (1 - s)

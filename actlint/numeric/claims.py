@@ -240,10 +240,6 @@ def broadcast_index_losses(z, y) -> np.ndarray:
     return -np.sum(y * log_softmax(z), axis=-1)
 
 
-def zero_loss_fraction(per_sample) -> float:
-    return float(np.mean(np.asarray(per_sample) == 0))
-
-
 def sparse_vs_categorical_gap(z, y) -> float:
     a = losses.sparse_categorical_crossentropy(np.argmax(one_hot(y, np.shape(z)[-1]), -1), z, from_logits=True)
     b = losses.categorical_crossentropy(one_hot(y, np.shape(z)[-1]), z, from_logits=True)
