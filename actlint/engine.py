@@ -14,10 +14,7 @@ from typing import Optional
 from actlint import parsing
 from actlint.prefilter import worth_parsing
 from actlint.results import FileReport, Result, diagnostic
-from actlint.sources import MAX_FILE_SIZE, digest
-
-# Names other modules and tests have long imported from here.
-__all__ = ["FileReport", "MAX_FILE_SIZE", "Result", "Session", "diagnostic", "lint_source", "worth_parsing"]
+from actlint.sources import digest
 
 
 class Session:
@@ -178,11 +175,10 @@ def _analyze(path: str, module, project=None) -> list[Result]:
 
 def _on_path(finding, paths: set):
     """A finding seen only on one branch path of a model or loss chosen by a branch says which."""
-    if len(paths) != 1 or not next(iter(paths)):
+    path = next(iter(paths)) if len(paths) == 1 else ()
+    if not path:
         return finding
-    from dataclasses import replace
-
-    return replace(finding, message=f"{finding.message} (when {' and '.join(next(iter(paths)))})")
+    return replace(finding, message=f"{finding.message} (when {' and '.join(path)})")
 
 
 def _node_key(site):
