@@ -129,17 +129,13 @@ def cacheable(results) -> bool:
 def _skip_reason(error: BaseException) -> Optional[str]:
     """Why a file is skipped rather than an internal error: a recursion limit (also when libcst's
     code generation re-raises it as another exception) or the time budget."""
+    from actlint.depth import raised_in
     from actlint.frontends.interp import TIME_BUDGET, OutOfTime
 
-    seen = set()
-    while error is not None and id(error) not in seen:
-        if isinstance(error, RecursionError):
-            return parsing.TOO_DEEP
-        if isinstance(error, OutOfTime):
-            return f"{OUT_OF_TIME} {TIME_BUDGET:g} s"
-        seen.add(id(error))
-        error = error.__cause__ or error.__context__
-    return None
+    cause = raised_in(error, (RecursionError, OutOfTime))
+    if cause is None:
+        return None
+    return parsing.TOO_DEEP if isinstance(cause, RecursionError) else f"{OUT_OF_TIME} {TIME_BUDGET:g} s"
 
 
 def _describe(error: BaseException) -> str:

@@ -103,14 +103,14 @@ def _read(path: str) -> bytes:
 
 def _fixed(path: str, current: bytes, module, replacements: dict, imports: set):
     """The file's new bytes, or why there are none."""
-    from actlint.depth import overflowed
+    from actlint.depth import raised_in
 
     try:
         if not path.endswith(".ipynb") and current != module.bytes:  # never write text actlint altered
             return "the file was read with its IPython lines as comments; fix it by hand"
         data = _rewritten(module, replacements, imports)
     except Exception as error:  # the fixer has twice the analysis's frames: this should not happen
-        if not overflowed(error):
+        if raised_in(error, RecursionError) is None:
             raise
         return "the code is nested too deeply to rewrite; the file was left as it was"
     return _notebook(current, data) if path.endswith(".ipynb") and not isinstance(data, str) else data
