@@ -82,13 +82,14 @@ def _depth(frame) -> int:
     return depth
 
 
-def overflowed(error: BaseException) -> bool:
-    """Whether the error is a RecursionError, or was raised while handling one (libcst's code generation
-    re-raises it as a KeyError)."""
+def raised_in(error: BaseException, kinds):
+    """The first exception of `kinds` in the error's cause chain (the error itself, then what it was
+    raised from or while handling: libcst's code generation re-raises a RecursionError as a KeyError),
+    or None."""
     seen = set()
     while error is not None and id(error) not in seen:
-        if isinstance(error, RecursionError):
-            return True
+        if isinstance(error, kinds):
+            return error
         seen.add(id(error))
         error = error.__cause__ or error.__context__
-    return False
+    return None

@@ -14,10 +14,7 @@ from typing import Optional
 from actlint import parsing
 from actlint.prefilter import worth_parsing
 from actlint.results import FileReport, Result, diagnostic
-from actlint.sources import MAX_FILE_SIZE, digest
-
-# Names other modules and tests have long imported from here.
-__all__ = ["FileReport", "MAX_FILE_SIZE", "Result", "Session", "diagnostic", "lint_source", "worth_parsing"]
+from actlint.sources import digest
 
 
 class Session:
@@ -132,17 +129,13 @@ def cacheable(results) -> bool:
 def _skip_reason(error: BaseException) -> Optional[str]:
     """Why a file is skipped rather than an internal error: a recursion limit (also when libcst's
     code generation re-raises it as another exception) or the time budget."""
+    from actlint.depth import raised_in
     from actlint.frontends.interp import TIME_BUDGET, OutOfTime
 
-    seen = set()
-    while error is not None and id(error) not in seen:
-        if isinstance(error, RecursionError):
-            return parsing.TOO_DEEP
-        if isinstance(error, OutOfTime):
-            return f"{OUT_OF_TIME} {TIME_BUDGET:g} s"
-        seen.add(id(error))
-        error = error.__cause__ or error.__context__
-    return None
+    cause = raised_in(error, (RecursionError, OutOfTime))
+    if cause is None:
+        return None
+    return parsing.TOO_DEEP if isinstance(cause, RecursionError) else f"{OUT_OF_TIME} {TIME_BUDGET:g} s"
 
 
 def _describe(error: BaseException) -> str:
@@ -178,11 +171,10 @@ def _analyze(path: str, module, project=None) -> list[Result]:
 
 def _on_path(finding, paths: set):
     """A finding seen only on one branch path of a model or loss chosen by a branch says which."""
-    if len(paths) != 1 or not next(iter(paths)):
+    path = next(iter(paths)) if len(paths) == 1 else ()
+    if not path:
         return finding
-    from dataclasses import replace
-
-    return replace(finding, message=f"{finding.message} (when {' and '.join(next(iter(paths)))})")
+    return replace(finding, message=f"{finding.message} (when {' and '.join(path)})")
 
 
 def _node_key(site):

@@ -38,13 +38,11 @@ def fix_until_stable(lint: Callable, unsafe: bool, start: Optional[dict] = None)
     """Lint with `lint(overlay)` and fix, at most MAX_PASSES times, until nothing more is fixable.
     The fixes are applied with a fixed depth budget (actlint.depth), as the files are analyzed.
     `start` ({real path: bytes}, an editor's unsaved buffers) stands in for the files' content."""
-    from actlint.depth import FIX_FRAMES, with_frames
-
     outcome = Outcome(None, after=dict(start or {}))
     for _ in range(MAX_PASSES):
         outcome.run = lint(outcome.after)
         chosen = [r for r in outcome.run.results if _wanted(r, unsafe, outcome.broken)]
-        if not chosen or not with_frames(_apply, chosen, outcome, frames=FIX_FRAMES):
+        if not chosen or not apply_fixes(chosen, outcome):
             break
     else:
         outcome.run = lint(outcome.after)
@@ -63,7 +61,8 @@ def _real(path: str) -> str:
 
 
 def apply_fixes(results: list, outcome: Outcome) -> bool:
-    """Apply the non-overlapping fixes of `results` to `outcome.after` (with the fixer's depth budget)."""
+    """Apply the non-overlapping fixes of `results` to `outcome.after` (with the fixer's depth budget);
+    True when some file changed."""
     from actlint.depth import FIX_FRAMES, with_frames
 
     return with_frames(_apply, results, outcome, frames=FIX_FRAMES)
@@ -103,14 +102,14 @@ def _read(path: str) -> bytes:
 
 def _fixed(path: str, current: bytes, module, replacements: dict, imports: set):
     """The file's new bytes, or why there are none."""
-    from actlint.depth import overflowed
+    from actlint.depth import raised_in
 
     try:
         if not path.endswith(".ipynb") and current != module.bytes:  # never write text actlint altered
             return "the file was read with its IPython lines as comments; fix it by hand"
         data = _rewritten(module, replacements, imports)
     except Exception as error:  # the fixer has twice the analysis's frames: this should not happen
-        if not overflowed(error):
+        if raised_in(error, RecursionError) is None:
             raise
         return "the code is nested too deeply to rewrite; the file was left as it was"
     return _notebook(current, data) if path.endswith(".ipynb") and not isinstance(data, str) else data

@@ -67,7 +67,8 @@ def framework(c: Context) -> str:
 
 
 def attach(findings: list, bindings: list) -> list:
-    """The findings with their fixes; an edit to a head or loss another pairing shares is unsafe."""
+    """The findings with their fixes. Beyond what a fix's builder is unsure of (`_fix`), a fix is unsafe
+    when its finding rests on an assumption or it edits a head or loss another pairing shares."""
     shared = _shared_nodes(bindings)
     out = []
     for finding in findings:

@@ -66,7 +66,6 @@ class Cell:
     number: int  # 1-based position in the notebook
     first_row: int  # its first row in the concatenated source
     lines: tuple  # its source lines, unmasked, without line endings
-    code: tuple = ()  # the same lines as linted: IPython syntax masked, common indent removed
     margins: tuple = ()  # each line's removed indent
     error: Optional[tuple] = None  # (row in cell, column in code, message): a cell IPython rejects
 
@@ -138,7 +137,7 @@ def _concatenate(cells: list):
             continue
         lines = split_lines(_cell_text(cell, number))
         code, margins, error = read_cell(lines)
-        code_cells.append(Cell(number, len(source_lines) + 1, tuple(lines), tuple(code), tuple(margins), error))
+        code_cells.append(Cell(number, len(source_lines) + 1, tuple(lines), tuple(margins), error))
         source_lines.extend(code)
     return "".join(line + "\n" for line in source_lines), CellMap(tuple(code_cells))
 

@@ -19,7 +19,7 @@ from actlint.sources import read_file
 
 SERIAL_BELOW = 24  # files to parse: under this, no pool
 SCREEN_FROM = 200  # files to read: from this many, reading, prefilter and cache look-ups are shared by forks
-_session: Optional[Session] = None
+_session: Optional[Session] = None  # a pool worker's, set by _start_worker
 
 
 def default_jobs() -> int:
@@ -167,9 +167,6 @@ def _start_worker(limit) -> None:
 
 
 def _worker(item) -> FileReport:
-    global _session
-    if _session is None:
-        _session = Session()
     report = lint_source(*item, _session, screened=True)
     report.results = [replace(r, fix_plan=None) for r in report.results]  # CST nodes stay in the worker
     return report

@@ -84,11 +84,9 @@ def locate(findings: list) -> list[Result]:
     for finding in findings:
         start, end = span(finding.site)
         related = tuple(RelatedLocation(r.site.path, span(r.site)[0], r.label) for r in finding.related)
-        fix = getattr(finding, "fix", None)
         results.append(Result(
-            finding.code, finding.message, finding.site.path, start, end, related,
-            getattr(finding, "suggestion", ""), getattr(finding, "facts", ()), finding.severity,
-            _fix_dict(fix, finding.site.path, span), fix_plan=fix,
+            finding.code, finding.message, finding.site.path, start, end, related, finding.suggestion,
+            finding.facts, finding.severity, _fix_dict(finding.fix, finding.site.path, span), fix_plan=finding.fix,
         ))
     return results
 

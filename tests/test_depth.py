@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from actlint.depth import with_frames
+from actlint.depth import raised_in, with_frames
 from actlint.fixer import fix_until_stable
 from actlint.parallel import SERIAL_BELOW
 from actlint.runner import lint_paths
@@ -160,3 +160,20 @@ def test_a_process_pool_and_a_notebook_from_a_deep_stack(tmp_path):
         assert_findings_or_skipped(by_file[f"train_{chain}.py"], "ACT101", chain)
         assert_findings_or_skipped(by_file[f"probe_{chain}.ipynb"], "ACT201", chain)
     assert all([r.code for r in by_file[f"plain_{i}.py"]] == ["ACT101"] for i in range(SERIAL_BELOW))
+
+
+def test_raised_in_finds_a_recursion_error_re_raised_as_another_exception():
+    """libcst's code generation turns a RecursionError into a KeyError: the engine (ACT004) and the
+    fixer both look through the cause chain, with one helper."""
+    try:
+        try:
+            raise RecursionError("deep")
+        except RecursionError:
+            raise KeyError("node")  # noqa: B904 (only __context__ links them, as in libcst)
+    except KeyError as error:
+        chained = error
+    assert isinstance(raised_in(chained, RecursionError), RecursionError)
+    assert raised_in(chained, (OSError, ValueError)) is None
+    looped = ValueError("loop")
+    looped.__context__ = looped
+    assert raised_in(looped, RecursionError) is None

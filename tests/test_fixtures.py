@@ -80,3 +80,36 @@ def test_every_fixture_is_annotated():
     for path in python_files(FIXTURES):
         if path.name != "__init__.py" and PROJECTS not in path.parents:
             assert "# expect:" in path.read_text(encoding="utf-8"), f"{path} has no # expect: line"
+
+
+SHARED_HEAD_ON_BOTH_PATHS = b'''import argparse
+import torch
+import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self, classes):
+        super().__init__()
+        self.fc = nn.Linear(32, classes)
+
+    def forward(self, x):
+        return torch.softmax(self.fc(x), dim=1)
+
+args = argparse.ArgumentParser().parse_args()
+if args.dataset == "imagenet":
+    net = Net(1000)
+else:
+    net = Net(10)
+criterion = nn.CrossEntropyLoss()
+for x, y in loader:
+    loss = criterion(net(x), y)
+    loss.backward()
+'''
+
+
+def test_a_finding_on_one_branch_path_names_it_and_one_on_every_path_does_not():
+    """Issue 17: the engine appends the branch conditions of the only path a finding was seen on."""
+    path = FIXTURES / "torch" / "ACT101_model_chosen_by_dataset_flag.py"
+    (found,) = lint_source(str(path), path.read_bytes()).results
+    assert found.message.endswith('applies softmax again (when args.dataset == "imagenet")')
+    (both,) = lint_source("shared.py", SHARED_HEAD_ON_BOTH_PATHS).results
+    assert both.code == "ACT101" and "(when" not in both.message

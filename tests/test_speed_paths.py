@@ -87,7 +87,8 @@ def test_corrupt_cache_entry_is_a_miss(tree, garbage):
 
 _PIECES = st.sampled_from([b"loss", b"criterion", b"Loss", b"_", b"x", b"9", b" ", b"\t", b"\n", b"=", b"==", b".",
                            b"keras", b"torch", b"tensorflow", b"jax", b"(", b"\xff", b"softmax", b".fit", b"fit",
-                           b"Activation", b".backward(", b"compile"])
+                           b"Activation", b".backward(", b"compile", b"from ", b"import ", b"transformers",
+                           b"num_labels"])
 
 
 @settings(max_examples=400, deadline=None)
