@@ -8,7 +8,7 @@ whose fix leaves the pairing wrong (ACT301, ACT302) is reported beside them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Optional
 
 from actlint.catalogue import Contract, contracts
@@ -319,6 +319,15 @@ def log_of_probability(log: LogOfProbability) -> Optional[Finding]:
 
 
 LOCAL_RULES = {Normalization: softmax_over_batch, LogOfProbability: log_of_probability}
+
+
+def on_paths(finding: Finding, paths: set) -> Finding:
+    """A finding seen on one branch path only (a model or loss chosen by an unresolved `if`) says
+    which: `... (when args.dataset == "imagenet")`."""
+    path = next(iter(paths)) if len(paths) == 1 else ()
+    if not path:
+        return finding
+    return replace(finding, message=f"{finding.message} (when {' and '.join(path)})")
 
 
 def check_local(facts: list) -> list[Finding]:

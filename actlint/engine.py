@@ -149,7 +149,7 @@ def _describe(error: BaseException) -> str:
 
 
 def _analyze(path: str, module, project=None) -> list[Result]:
-    from actlint.checks import check, check_local
+    from actlint.checks import check, check_local, on_paths
     from actlint.frontends.analysis import analyze_module
 
     facts = analyze_module(path, module, project)
@@ -162,19 +162,11 @@ def _analyze(path: str, module, project=None) -> list[Result]:
             findings[key] = finding
     if not findings:
         return []
-    findings = {key: _on_path(finding, paths[key]) for key, finding in findings.items()}
+    findings = {key: on_paths(finding, paths[key]) for key, finding in findings.items()}
     from actlint.fixes import attach
     from actlint.positions import locate
 
     return locate(attach(list(findings.values()), facts.bindings))
-
-
-def _on_path(finding, paths: set):
-    """A finding seen only on one branch path of a model or loss chosen by a branch says which."""
-    path = next(iter(paths)) if len(paths) == 1 else ()
-    if not path:
-        return finding
-    return replace(finding, message=f"{finding.message} (when {' and '.join(path)})")
 
 
 def _node_key(site):
