@@ -366,9 +366,9 @@ class KerasFrontend(Frontend):
     def bindings(self, interp) -> list[Binding]:
         out = [Binding(head) for head in self.heads]
         for compiled in self.compiled:
-            fits = self._fits_of(compiled) or [Fitted(compiled.model_id, None)]
+            fits = self._fits_of(compiled)
             for head, loss in _pair_losses(compiled, interp):
-                targets = [_output_target(compiled.heads, head, fit) for fit in fits]
+                targets = [_output_target(compiled.heads, head, fit) for fit in fits] or [None]
                 for target in dict.fromkeys(targets):
                     out.append(Binding(head, loss, target, compiled.path))
         return out
