@@ -63,17 +63,15 @@ class NamedDatasetFrontend(Frontend):
     def method(self, receiver, name, args, node, interp):
         if not (isinstance(receiver, Obj) and receiver.kind == "hf_dataset"):
             return NOT_HANDLED
-        removed = args.get(None, "remove_columns") if name == "map" else args.get(0, "column_names")
-        if name in ("map", "remove_columns") and args.given(None if name == "map" else 0,
-                                                            "remove_columns" if name == "map" else "column_names") \
-                and _removes_labels(removed):
-            return None
+        if name in ("map", "remove_columns"):
+            index, keyword = (None, "remove_columns") if name == "map" else (0, "column_names")
+            if args.given(index, keyword) and _removes_labels(args.get(index, keyword)):
+                return None
         if name in HF_KEEPS_LABELS or name == "remove_columns":
             return receiver
         if name == "train_test_split":
             return Mapping((("train", receiver), ("test", receiver)))
         return None
-
 
 
 def _removes_labels(columns) -> bool:
