@@ -10,10 +10,14 @@
 
 from __future__ import annotations
 
+from actlint.catalogue import datasets
 from actlint.facts import Target
-from actlint.frontends.data import HF_DATASETS, TFDS_DATASETS, const_str
+from actlint.frontends.data import const_str
 from actlint.frontends.interp import NOT_HANDLED, Frontend
 from actlint.frontends.values import Const, Data, Mapping, Obj, Seq, TargetVal
+
+TFDS_DATASETS = datasets()["tfds"]
+HF_DATASETS = datasets()["huggingface"]
 
 HF_KEEPS_LABELS = {"map", "shuffle", "select", "filter", "rename_column", "with_format", "sort", "flatten_indices",
                    "take", "skip", "shard", "with_transform"}
