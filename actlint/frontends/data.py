@@ -17,8 +17,6 @@ from actlint.frontends.values import Const, Data, Function, Mapping, Obj, Seq, T
 # Label facts of datasets loaded by name (rules/datasets.toml): name -> (encoding, classes).
 DATASETS = datasets()["keras"]  # keras.datasets.<name>.load_data(): ((x_train, y_train), (x_test, y_test))
 SKLEARN_DATASETS = datasets()["sklearn"]  # sklearn.datasets.load_<name>(): a Bunch whose .target holds the labels
-TFDS_DATASETS = datasets()["tfds"]
-HF_DATASETS = datasets()["huggingface"]
 
 # Keras generator class_mode / dataset label_mode -> encoding.
 LABEL_MODES = {

@@ -115,6 +115,19 @@ def activation_function(name: str):
     return None
 
 
+def activation_of(value) -> str:
+    """The activation an `activation=` argument names: a string, None (linear) or a function such
+    as keras.activations.softmax; UNKNOWN for anything else."""
+    if isinstance(value, Const) and value.value is None:
+        return LINEAR
+    if isinstance(value, Const) and isinstance(value.value, str):
+        text = value.value.lower()
+        return ACTIVATION_NAMES.get(text, OTHER if text in OTHER_ACTIVATIONS else UNKNOWN)
+    if isinstance(value, Ref):
+        return activation_function(value.name) or UNKNOWN
+    return UNKNOWN
+
+
 class KerasFrontend(Frontend):
     def __init__(self):
         self.local: list = []  # Normalization facts: Softmax(axis=...) layers applied
@@ -186,23 +199,12 @@ class KerasFrontend(Frontend):
         return Layer("other", site=site)
 
     def activation_value(self, value, interp) -> str:
-        if value is None:
-            return UNKNOWN
-        if isinstance(value, Const):
-            if value.value is None:
-                return LINEAR
-            text = value.value.lower() if isinstance(value.value, str) else None
-            if text in ACTIVATION_NAMES:
-                return ACTIVATION_NAMES[text]
-            return OTHER if text in OTHER_ACTIVATIONS else UNKNOWN
-        if isinstance(value, Ref):
-            return activation_function(value.name) or UNKNOWN
         if isinstance(value, Layer) and value.kind == "activation":
             return value.head.activation
         if isinstance(value, Function):
             result = interp.call_function(value, Args(pos=[Tensor(Head(LINEAR))]), None)
             return result.head.activation if isinstance(result, Tensor) else UNKNOWN
-        return UNKNOWN
+        return activation_of(value)
 
     def activate(self, tensor, act, axis, node, interp):
         if not isinstance(tensor, Tensor):
@@ -366,9 +368,9 @@ class KerasFrontend(Frontend):
     def bindings(self, interp) -> list[Binding]:
         out = [Binding(head) for head in self.heads]
         for compiled in self.compiled:
-            fits = self._fits_of(compiled) or [Fitted(compiled.model_id, None)]
+            fits = self._fits_of(compiled)
             for head, loss in _pair_losses(compiled, interp):
-                targets = [_output_target(compiled.heads, head, fit) for fit in fits]
+                targets = [_output_target(compiled.heads, head, fit) for fit in fits] or [None]
                 for target in dict.fromkeys(targets):
                     out.append(Binding(head, loss, target, compiled.path))
         return out

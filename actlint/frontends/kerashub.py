@@ -10,11 +10,11 @@ the activation: that pairing is never checked (no loss is resolved from "auto").
 
 from __future__ import annotations
 
-from actlint.facts import LINEAR, OTHER, UNKNOWN, Head
+from actlint.facts import LINEAR, UNKNOWN, Head
 from actlint.frontends.data import const_int
 from actlint.frontends.interp import NOT_HANDLED, Frontend
-from actlint.frontends.keras import ACTIVATION_NAMES, OTHER_ACTIVATIONS, activation_function
-from actlint.frontends.values import Const, ModelVal, Ref, new_id
+from actlint.frontends.keras import activation_of
+from actlint.frontends.values import ModelVal, new_id
 
 # package -> the activation its task classifiers default to when built directly
 DEFAULT_ACTIVATION = {"keras_hub": LINEAR, "keras_nlp": LINEAR, "keras_cv": "softmax"}
@@ -28,17 +28,6 @@ def task_classifier(name: str):
     if parts[0] not in DEFAULT_ACTIVATION or "models" not in parts or not cls.endswith("Classifier"):
         return None
     return parts[0], preset
-
-
-def activation_of(value) -> str:
-    if isinstance(value, Const) and value.value is None:
-        return LINEAR
-    if isinstance(value, Const) and isinstance(value.value, str):
-        text = value.value.lower()
-        return ACTIVATION_NAMES.get(text, OTHER if text in OTHER_ACTIVATIONS else UNKNOWN)
-    if isinstance(value, Ref):
-        return activation_function(value.name) or UNKNOWN
-    return UNKNOWN
 
 
 class KerasHubFrontend(Frontend):

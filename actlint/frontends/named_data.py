@@ -10,10 +10,14 @@
 
 from __future__ import annotations
 
+from actlint.catalogue import datasets
 from actlint.facts import Target
-from actlint.frontends.data import HF_DATASETS, TFDS_DATASETS, const_str
+from actlint.frontends.data import const_str
 from actlint.frontends.interp import NOT_HANDLED, Frontend
 from actlint.frontends.values import Const, Data, Mapping, Obj, Seq, TargetVal
+
+TFDS_DATASETS = datasets()["tfds"]
+HF_DATASETS = datasets()["huggingface"]
 
 HF_KEEPS_LABELS = {"map", "shuffle", "select", "filter", "rename_column", "with_format", "sort", "flatten_indices",
                    "take", "skip", "shard", "with_transform"}
@@ -63,17 +67,15 @@ class NamedDatasetFrontend(Frontend):
     def method(self, receiver, name, args, node, interp):
         if not (isinstance(receiver, Obj) and receiver.kind == "hf_dataset"):
             return NOT_HANDLED
-        removed = args.get(None, "remove_columns") if name == "map" else args.get(0, "column_names")
-        if name in ("map", "remove_columns") and args.given(None if name == "map" else 0,
-                                                            "remove_columns" if name == "map" else "column_names") \
-                and _removes_labels(removed):
-            return None
+        if name in ("map", "remove_columns"):
+            index, keyword = (None, "remove_columns") if name == "map" else (0, "column_names")
+            if args.given(index, keyword) and _removes_labels(args.get(index, keyword)):
+                return None
         if name in HF_KEEPS_LABELS or name == "remove_columns":
             return receiver
         if name == "train_test_split":
             return Mapping((("train", receiver), ("test", receiver)))
         return None
-
 
 
 def _removes_labels(columns) -> bool:

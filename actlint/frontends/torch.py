@@ -517,10 +517,10 @@ class TorchFrontend(Frontend):
             return None  # shape unknown: class ids or a 0/1 matrix
         if len(size.items) == 2 and const_int(size.items[1]) == 1:
             return index_columns(labels, 1)
-        if len(size.items) >= 2:  # a (batch, k) matrix: random 0/1 labels are multi-label targets
+        if len(size.items) == 2:  # a (batch, k) matrix: random 0/1 labels are multi-label targets
             width = const_int(size.items[-1])
             return target(MULTI_HOT, width, interp, node, "torch.randint") if high == 2 else None
-        return labels
+        return labels if len(size.items) == 1 else None  # (n, 1, h, w) / (n, h, w): a mask or ids per pixel
 
     def torchvision_dataset(self, name, args, node, interp):
         labels = target(INDEX, TORCHVISION_DATASETS[name], interp, node, f"torchvision.datasets.{name}")
