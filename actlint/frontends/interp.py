@@ -240,12 +240,11 @@ class Interpreter:
         return tuple(text if truth else f"not ({text})" for text, truth in self.fork_path)
 
     def exec_stmt(self, stmt, frame: Frame) -> None:
+        """Any statement but an `if`, which `exec_block` runs (it may fork the rest of the block)."""
         self.tick()
         if isinstance(stmt, cst.SimpleStatementLine):
             for small in stmt.body:
                 self.exec_small(small, frame)
-        elif isinstance(stmt, cst.If):
-            self.exec_if(stmt, frame)
         elif isinstance(stmt, (cst.For, cst.While)):
             self.exec_loop(stmt, frame)
         elif isinstance(stmt, cst.With):
