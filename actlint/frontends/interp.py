@@ -132,11 +132,10 @@ class Env:
 
 
 class Frame:
-    def __init__(self, env: Env, self_value=None, func=None):
+    def __init__(self, env: Env, func=None):
         self.env = env
         self.returns: list = []
         self.exited = False  # a return or raise was reached on every path so far: the rest does not run
-        self.self_value = self_value
         self.func = func  # the FunctionDef being run, for context (method names)
         self.assumed = False  # a branch here was chosen by assumption (training_path): its results are assumed
 
@@ -177,7 +176,6 @@ class Interpreter:
         self.classes: list = []  # Class values defined, in order
         self.instances: dict = {}  # ClassDef node -> [Instance]
         self.stack: list[Frame] = []
-        self.state: dict = {}  # per-frontend records
         self.loops = 0  # loop bodies being run (once, though they may run many times)
         self.grad_off = 0  # inside `with torch.no_grad():` or a @torch.no_grad() function: no loss trains here
         self.fork_path: list = []  # (condition text, truth) of the fork being run, for messages and consistency
@@ -793,7 +791,7 @@ class Interpreter:
             name = param.name.value
             default = self.eval(param.default, Frame(func.env)) if param.default is not None else None
             env.vars[name] = args.kw.get(name, default)
-        frame = Frame(env, receiver, func.node)
+        frame = Frame(env, func=func.node)
         self.stack.append(frame)
         self.depth += 1
         off = isinstance(func.node, cst.FunctionDef) and any(_disables_grad(d.decorator) for d in func.node.decorators)
