@@ -460,11 +460,8 @@ class Interpreter:
             frame.exited = False
 
     def element_of(self, iterable):
-        for frontend in self.frontends:
-            result = frontend.iterate(iterable, self)
-            if result is not NOT_HANDLED:
-                return result
-        return None
+        """What `for x in iterable` binds x to: the frontends' `iterate` answer, else unknown."""
+        return self._ask("iterate", iterable)
 
     def assign(self, target, value, frame: Frame) -> None:
         if isinstance(target, cst.Name):
