@@ -327,10 +327,10 @@ class Interpreter:
     def _bind_project_star(self, small: cst.ImportFrom, frame: Frame) -> bool:
         """`from model import *` of a project file: its public names (`__all__` when it lists them),
         and the library modules it star-imported in turn; False when it is not a project module."""
-        module, level = dotted(small.module) if small.module is not None else "", len(small.relative)
-        if level == 0 and not self.project.has_module(self._importer(), module, 0):
+        module = dotted(small.module) if small.module is not None else ""
+        value = self.project.resolve(self._importer(), module, len(small.relative))
+        if value is NOT_HANDLED:
             return False
-        value = self.project.module_value(self._importer(), module, level)
         if value is None:
             return True  # a project module that does not load: its names stay unknown
         names = _public_names(value.env.vars)
