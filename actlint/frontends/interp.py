@@ -678,12 +678,9 @@ class Interpreter:
             if isinstance(receiver, Seq) and func.attr.value in _SHRINKING:
                 self.assign(func.value, None, frame)  # its length is no longer known
                 return None
-            if not isinstance(receiver, (Ref, Instance, Class, ModuleVal)):
-                return self._ask("method", receiver, func.attr.value, args, node)
-            if isinstance(receiver, (Class, ModuleVal)):
-                callee = self.eval_Attribute(func, frame)
-            else:
-                callee = self._attr_of(receiver, func)
+            if not isinstance(receiver, (Class, ModuleVal)):
+                return self.call_method(receiver, func.attr.value, args, node)
+            callee = self.eval_Attribute(func, frame)
         else:
             callee = self.eval(func, frame)
         return self.call(callee, args, node)
@@ -712,8 +709,14 @@ class Interpreter:
         self.assign(func.value, grown, frame)
         return Const(None)
 
-    def _attr_of(self, receiver, func: cst.Attribute):
-        name = func.attr.value
+    def call_method(self, receiver, name: str, args: Args, node):
+        """`receiver.name(...)` as the file calls it: a user class's own method runs, anything else is
+        asked of the frontends (a library name's call_ref, a library value's `method` hook)."""
+        if isinstance(receiver, (Ref, Instance)):
+            return self.call(self._attr_of(receiver, name), args, node)
+        return self._ask("method", receiver, name, args, node)
+
+    def _attr_of(self, receiver, name: str):
         if isinstance(receiver, Ref):
             return Ref(canonical(receiver.name + "." + name))
         if name in receiver.attrs:
