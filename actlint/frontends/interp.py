@@ -355,10 +355,8 @@ class Interpreter:
 
     def exec_if(self, stmt: cst.If, frame: Frame, rest=None) -> bool:
         """Run an if statement; True when it also ran `rest` (the statements after it), forked."""
-        cond = self.training_path(stmt.test, self.eval(stmt.test, frame), frame, (stmt.body, stmt.orelse))
+        cond = self._condition(stmt.test, frame, (stmt.body, stmt.orelse))
         orelse = stmt.orelse
-        if not isinstance(cond, Const) and self.fork_path:
-            cond = self._known_condition(stmt.test)
         if isinstance(cond, Const):
             if cond.value:
                 self.exec_block(_body(stmt.body), frame)
@@ -419,6 +417,14 @@ class Interpreter:
             merged.merge(env)
         saved.vars = merged.vars
         frame.env = saved
+
+    def _condition(self, test, frame: Frame, branches):
+        """The value of an `if` statement's or expression's test: as evaluated; else a training flag's
+        (training_path); else, on a fork path, the value the path took for the same text; else None."""
+        cond = self.training_path(test, self.eval(test, frame), frame, branches)
+        if not isinstance(cond, Const) and self.fork_path:
+            return self._known_condition(test)
+        return cond
 
     def _known_condition(self, test):
         """On a fork path, a condition written as the one forked on has the value that path took."""
@@ -655,7 +661,7 @@ class Interpreter:
         return None
 
     def eval_IfExp(self, node: cst.IfExp, frame):
-        cond = self.training_path(node.test, self.eval(node.test, frame), frame, (node.body, node.orelse))
+        cond = self._condition(node.test, frame, (node.body, node.orelse))
         if isinstance(cond, Const):
             return self.eval(node.body if cond.value else node.orelse, frame)
         body, orelse = self.eval(node.body, frame), self.eval(node.orelse, frame)
