@@ -3,7 +3,8 @@
 It walks statements in order (so "a softmax added after training" is seen after
 the training call), evaluates expressions to abstract values (`values.py`), and
 asks the framework frontends what library calls mean (the hooks of `base.Frontend`). It knows no
-framework: how frameworks name things (aliases, star imports, no_grad) is data, in `namespaces`.
+framework: how frameworks name things (aliases, star imports, no_grad, training flags) is data, in
+`namespaces`.
 
 Control flow is approximated the way a reader would: loops, `with` and `try`
 bodies run once, in order; an `if` whose condition resolves runs one branch,
@@ -29,7 +30,9 @@ import libcst as cst
 
 from actlint.facts import Site
 from actlint.frontends.base import NOT_HANDLED, Frontend  # noqa: F401 (the frontends import them from here too)
-from actlint.frontends.namespaces import GRAD_OFF, STAR, STAR_LIBRARIES, canonical, star_imported
+from actlint.frontends.namespaces import (
+    GRAD_OFF, INFERENCE_MODES, STAR, STAR_LIBRARIES, TRAINING_FLAGS, TRAINING_MODES, canonical, star_imported,
+)
 from actlint.frontends.values import (
     Class, Const, Function, Instance, Layer, LossVal, Mapping, ModelVal, ModuleVal, Ref, Seq, Tensor,
 )
@@ -900,15 +903,6 @@ def _disables_grad(expr) -> bool:
     expr = expr.func if isinstance(expr, cst.Call) else expr
     name = dotted(expr) or ""
     return name.rpartition(".")[2] in GRAD_OFF
-
-
-# Names of training flags (a parameter, a variable or an attribute such as nn.Module.training).
-TRAINING_FLAGS = frozenset({
-    "training", "is_training", "train", "is_train", "train_mode", "training_mode", "in_training",
-    "phase_train", "istraining", "istrain", "do_train", "train_phase",
-})
-TRAINING_MODES = frozenset({"train", "training", "fit"})
-INFERENCE_MODES = frozenset({"eval", "evaluate", "test", "infer", "inference", "predict", "prediction", "val", "valid"})
 
 
 def training_test(test):
