@@ -678,7 +678,8 @@ class Interpreter:
         args = self.eval_args(node.args, frame)
         if isinstance(func, cst.Attribute):
             receiver = self.eval(func.value, frame)
-            if func.attr.value == "__call__" and receiver is not None:  # `self.__call__(x)` is `self(x)`
+            # `self.__call__(x)` is `self(x)`; `Base.__call__(self, x)` is the method itself, as below
+            if func.attr.value == "__call__" and receiver is not None and not isinstance(receiver, Class):
                 return self.call(receiver, args, node)
             if isinstance(receiver, Seq) and func.attr.value in ("append", "extend"):
                 return self._grow_list(receiver, func, args, frame)
