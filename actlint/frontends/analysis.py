@@ -23,5 +23,5 @@ def analyze_module(path: str, module, project=None) -> FileFacts:
         return facts  # too big to follow: say nothing rather than guess
     for frontend in frontends:
         facts.bindings.extend(frontend.bindings(interp))
-        facts.local.extend(getattr(frontend, "local", ()))
+        facts.local.extend(frontend.local)
     return facts

@@ -11,14 +11,19 @@ for everything else.
 Every hook receives the interpreter last. What a hook may use of it:
   interp.site(node)                       a facts.Site for a CST node (findings point at it)
   interp.call(callee, args, node)         call a value as the interpreter would (a Ref, a Function, ...)
+  interp.call_method(recv, name, args, node)  `recv.name(...)` as the file would call it
   interp.call_function(func, args, recv)  run a user function or method with these arguments
   interp.element_of(iterable)             what `for x in iterable` binds x to
+  interp.eval(expr, interp.frame)         the value of a CST expression the hook was not given evaluated
+  interp.assign(target, value, interp.frame)  rebind a CST target (`seq.add(...)` grows the name `seq`)
+  interp.conditions                       the branch conditions of the path being run (Binding.path)
   interp.grad_off                         true inside `with torch.no_grad():` and similar contexts
   interp.path                             the linted file's path
 
-Facts out: `bindings(interp)` at the end of the file (heads, losses, targets paired), and the list
-`local` of one-call facts (facts.Normalization, facts.LogOfProbability) in the order found; the rules
-in checks.py decide and word the findings. A frontend never imports checks.
+Facts out, read by `analysis.analyze_module` once the file has run: `bindings(interp)` (heads,
+losses, targets paired), and the list `local` of one-call facts (facts.Normalization,
+facts.LogOfProbability) in the order found; the rules in checks.py decide and word the findings. A
+frontend never imports checks.
 
 Arguments come as `interp.Args`: `args.get(index, keyword)` is the value passed by position or
 keyword (None when absent or unknown), `args.given(index, keyword)` whether it was passed at all,

@@ -3,7 +3,8 @@
 It walks statements in order (so "a softmax added after training" is seen after
 the training call), evaluates expressions to abstract values (`values.py`), and
 asks the framework frontends what library calls mean (the hooks of `base.Frontend`). It knows no
-framework: how frameworks name things (aliases, star imports, no_grad) is data, in `namespaces`.
+framework: how frameworks name things (aliases, star imports, no_grad, training flags) is data, in
+`namespaces`.
 
 Control flow is approximated the way a reader would: loops, `with` and `try`
 bodies run once, in order; an `if` whose condition resolves runs one branch,
@@ -29,7 +30,9 @@ import libcst as cst
 
 from actlint.facts import Site
 from actlint.frontends.base import NOT_HANDLED, Frontend  # noqa: F401 (the frontends import them from here too)
-from actlint.frontends.namespaces import GRAD_OFF, STAR, STAR_LIBRARIES, canonical, star_imported
+from actlint.frontends.namespaces import (
+    GRAD_OFF, INFERENCE_MODES, STAR, STAR_LIBRARIES, TRAINING_FLAGS, TRAINING_MODES, canonical, star_imported,
+)
 from actlint.frontends.values import (
     Class, Const, Function, Instance, Layer, LossVal, Mapping, ModelVal, ModuleVal, Ref, Seq, Tensor,
 )
@@ -132,11 +135,10 @@ class Env:
 
 
 class Frame:
-    def __init__(self, env: Env, self_value=None, func=None):
+    def __init__(self, env: Env, func=None):
         self.env = env
         self.returns: list = []
         self.exited = False  # a return or raise was reached on every path so far: the rest does not run
-        self.self_value = self_value
         self.func = func  # the FunctionDef being run, for context (method names)
         self.assumed = False  # a branch here was chosen by assumption (training_path): its results are assumed
 
@@ -177,7 +179,6 @@ class Interpreter:
         self.classes: list = []  # Class values defined, in order
         self.instances: dict = {}  # ClassDef node -> [Instance]
         self.stack: list[Frame] = []
-        self.state: dict = {}  # per-frontend records
         self.loops = 0  # loop bodies being run (once, though they may run many times)
         self.grad_off = 0  # inside `with torch.no_grad():` or a @torch.no_grad() function: no loss trains here
         self.fork_path: list = []  # (condition text, truth) of the fork being run, for messages and consistency
@@ -240,12 +241,11 @@ class Interpreter:
         return tuple(text if truth else f"not ({text})" for text, truth in self.fork_path)
 
     def exec_stmt(self, stmt, frame: Frame) -> None:
+        """Any statement but an `if`, which `exec_block` runs (it may fork the rest of the block)."""
         self.tick()
         if isinstance(stmt, cst.SimpleStatementLine):
             for small in stmt.body:
                 self.exec_small(small, frame)
-        elif isinstance(stmt, cst.If):
-            self.exec_if(stmt, frame)
         elif isinstance(stmt, (cst.For, cst.While)):
             self.exec_loop(stmt, frame)
         elif isinstance(stmt, cst.With):
@@ -330,10 +330,10 @@ class Interpreter:
     def _bind_project_star(self, small: cst.ImportFrom, frame: Frame) -> bool:
         """`from model import *` of a project file: its public names (`__all__` when it lists them),
         and the library modules it star-imported in turn; False when it is not a project module."""
-        module, level = dotted(small.module) if small.module is not None else "", len(small.relative)
-        if level == 0 and not self.project.has_module(self._importer(), module, 0):
+        module = dotted(small.module) if small.module is not None else ""
+        value = self.project.resolve(self._importer(), module, len(small.relative))
+        if value is NOT_HANDLED:
             return False
-        value = self.project.module_value(self._importer(), module, level)
         if value is None:
             return True  # a project module that does not load: its names stay unknown
         names = _public_names(value.env.vars)
@@ -358,10 +358,8 @@ class Interpreter:
 
     def exec_if(self, stmt: cst.If, frame: Frame, rest=None) -> bool:
         """Run an if statement; True when it also ran `rest` (the statements after it), forked."""
-        cond = self.training_path(stmt.test, self.eval(stmt.test, frame), frame, (stmt.body, stmt.orelse))
+        cond = self._condition(stmt.test, frame, (stmt.body, stmt.orelse))
         orelse = stmt.orelse
-        if not isinstance(cond, Const) and self.fork_path:
-            cond = self._known_condition(stmt.test)
         if isinstance(cond, Const):
             if cond.value:
                 self.exec_block(_body(stmt.body), frame)
@@ -423,6 +421,14 @@ class Interpreter:
         saved.vars = merged.vars
         frame.env = saved
 
+    def _condition(self, test, frame: Frame, branches):
+        """The value of an `if` statement's or expression's test: as evaluated; else a training flag's
+        (training_path); else, on a fork path, the value the path took for the same text; else None."""
+        cond = self.training_path(test, self.eval(test, frame), frame, branches)
+        if not isinstance(cond, Const) and self.fork_path:
+            return self._known_condition(test)
+        return cond
+
     def _known_condition(self, test):
         """On a fork path, a condition written as the one forked on has the value that path took."""
         text = self.module.code_for_node(test).strip()
@@ -463,11 +469,8 @@ class Interpreter:
             frame.exited = False
 
     def element_of(self, iterable):
-        for frontend in self.frontends:
-            result = frontend.iterate(iterable, self)
-            if result is not NOT_HANDLED:
-                return result
-        return None
+        """What `for x in iterable` binds x to: the frontends' `iterate` answer, else unknown."""
+        return self._ask("iterate", iterable)
 
     def assign(self, target, value, frame: Frame) -> None:
         if isinstance(target, cst.Name):
@@ -661,7 +664,7 @@ class Interpreter:
         return None
 
     def eval_IfExp(self, node: cst.IfExp, frame):
-        cond = self.training_path(node.test, self.eval(node.test, frame), frame, (node.body, node.orelse))
+        cond = self._condition(node.test, frame, (node.body, node.orelse))
         if isinstance(cond, Const):
             return self.eval(node.body if cond.value else node.orelse, frame)
         body, orelse = self.eval(node.body, frame), self.eval(node.orelse, frame)
@@ -675,7 +678,8 @@ class Interpreter:
         args = self.eval_args(node.args, frame)
         if isinstance(func, cst.Attribute):
             receiver = self.eval(func.value, frame)
-            if func.attr.value == "__call__" and receiver is not None:  # `self.__call__(x)` is `self(x)`
+            # `self.__call__(x)` is `self(x)`; `Base.__call__(self, x)` is the method itself, as below
+            if func.attr.value == "__call__" and receiver is not None and not isinstance(receiver, Class):
                 return self.call(receiver, args, node)
             if isinstance(receiver, Seq) and func.attr.value in ("append", "extend"):
                 return self._grow_list(receiver, func, args, frame)
@@ -684,12 +688,9 @@ class Interpreter:
             if isinstance(receiver, Seq) and func.attr.value in _SHRINKING:
                 self.assign(func.value, None, frame)  # its length is no longer known
                 return None
-            if not isinstance(receiver, (Ref, Instance, Class, ModuleVal)):
-                return self._ask("method", receiver, func.attr.value, args, node)
-            if isinstance(receiver, (Class, ModuleVal)):
-                callee = self.eval_Attribute(func, frame)
-            else:
-                callee = self._attr_of(receiver, func)
+            if not isinstance(receiver, (Class, ModuleVal)):
+                return self.call_method(receiver, func.attr.value, args, node)
+            callee = self.eval_Attribute(func, frame)
         else:
             callee = self.eval(func, frame)
         return self.call(callee, args, node)
@@ -718,8 +719,14 @@ class Interpreter:
         self.assign(func.value, grown, frame)
         return Const(None)
 
-    def _attr_of(self, receiver, func: cst.Attribute):
-        name = func.attr.value
+    def call_method(self, receiver, name: str, args: Args, node):
+        """`receiver.name(...)` as the file calls it: a user class's own method runs, anything else is
+        asked of the frontends (a library name's call_ref, a library value's `method` hook)."""
+        if isinstance(receiver, (Ref, Instance)):
+            return self.call(self._attr_of(receiver, name), args, node)
+        return self._ask("method", receiver, name, args, node)
+
+    def _attr_of(self, receiver, name: str):
         if isinstance(receiver, Ref):
             return Ref(canonical(receiver.name + "." + name))
         if name in receiver.attrs:
@@ -794,7 +801,7 @@ class Interpreter:
             name = param.name.value
             default = self.eval(param.default, Frame(func.env)) if param.default is not None else None
             env.vars[name] = args.kw.get(name, default)
-        frame = Frame(env, receiver, func.node)
+        frame = Frame(env, func=func.node)
         self.stack.append(frame)
         self.depth += 1
         off = isinstance(func.node, cst.FunctionDef) and any(_disables_grad(d.decorator) for d in func.node.decorators)
@@ -897,15 +904,6 @@ def _disables_grad(expr) -> bool:
     expr = expr.func if isinstance(expr, cst.Call) else expr
     name = dotted(expr) or ""
     return name.rpartition(".")[2] in GRAD_OFF
-
-
-# Names of training flags (a parameter, a variable or an attribute such as nn.Module.training).
-TRAINING_FLAGS = frozenset({
-    "training", "is_training", "train", "is_train", "train_mode", "training_mode", "in_training",
-    "phase_train", "istraining", "istrain", "do_train", "train_phase",
-})
-TRAINING_MODES = frozenset({"train", "training", "fit"})
-INFERENCE_MODES = frozenset({"eval", "evaluate", "test", "infer", "inference", "predict", "prediction", "val", "valid"})
 
 
 def training_test(test):

@@ -1,6 +1,7 @@
 """How frameworks name things, as data the interpreter consults (it knows no framework itself):
 import aliases that name one API (tf.keras is keras), what a star import of a library module
-brings, and the contexts under which nothing is trained.
+brings, the contexts under which nothing is trained, and the flags and modes that tell training
+from inference.
 
 A new framework adds its aliases, its star-importable modules and, if it has one, its
 gradient-off context here (see CONTRIBUTING.md).
@@ -65,3 +66,13 @@ def star_imported(modules: tuple, name: str):
 # Contexts and decorators under which nothing is trained (torch): `with torch.no_grad():`,
 # `@torch.inference_mode()`. A log(0) there (a metric, a matcher's cost) is no loss's business.
 GRAD_OFF = ("no_grad", "inference_mode")
+
+# Training flags (a parameter, a variable or an attribute such as nn.Module.training) and the modes
+# a `mode == "train"` test names (tf.estimator's ModeKeys too): an unresolved test of one takes the
+# branch that runs during training (interp.training_test).
+TRAINING_FLAGS = frozenset({
+    "training", "is_training", "train", "is_train", "train_mode", "training_mode", "in_training",
+    "phase_train", "istraining", "istrain", "do_train", "train_phase",
+})
+TRAINING_MODES = frozenset({"train", "training", "fit"})
+INFERENCE_MODES = frozenset({"eval", "evaluate", "test", "infer", "inference", "predict", "prediction", "val", "valid"})
