@@ -9,8 +9,6 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, replace
 
-import libcst as cst
-
 from actlint.facts import LINEAR, LOG_SOFTMAX, OTHER, SIGMOID, SOFTMAX, UNKNOWN, Binding, Head, Loss, Normalization
 from actlint.frontends.data import const_int, const_str, hf_model_class, hf_num_labels
 from actlint.frontends.interp import NOT_HANDLED, Args, Frontend
@@ -335,13 +333,7 @@ class KerasFrontend(Frontend):
             return None
         grown = receiver.add(layer)
         self.note(grown, interp)
-        owner = node.func.value
-        if isinstance(owner, cst.Name):
-            interp.frame.env.vars[owner.value] = grown
-        elif isinstance(owner, cst.Attribute):
-            holder = interp.eval(owner.value)
-            if isinstance(holder, Instance):
-                holder.attrs[owner.attr.value] = grown
+        interp.assign(node.func.value, grown, interp.frame)  # `model.add(...)` rebinds `model` to the grown model
         return Const(None)
 
     def instantiated(self, instance, args, node, interp):

@@ -103,7 +103,7 @@ class LibraryLoopFrontend(Frontend):
         else:
             return None
         if model is not None:
-            interp._ask("method", model, "fit", args, node)  # as `model.fit(...)` is asked of the frontends
+            interp.call_method(model, "fit", args, node)  # as `model.fit(...)` is asked of the frontends
         return None
 
 
