@@ -142,7 +142,8 @@ def test_round_trip_diagnostics_quick_fix_and_none_after(tmp_path):
             client.change(uri, DOUBLE_SOFTMAX)
             assert len(await client.diagnostics(uri)) == 1
             hover = await asyncio.wait_for(client.lsp.text_document_hover_async(hover_point), WAIT)
-            assert "ACT101" in hover.contents.value and "verified: " in hover.contents.value
+            assert hover.contents.value.startswith("**ACT101** (double-softmax): ")
+            assert "\n\nverified: " in hover.contents.value  # not "unverified: ": the numeric core checked it
         assert path.read_text() == CLEAN  # the server never writes
 
     asyncio.run(scenario())
