@@ -123,17 +123,15 @@ class _Command(click.Command):
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         """click's main, but a usage error is one line under the usage (argparse's form, which the
-        command had before click); always exits like a standalone command."""
+        command had before click). The run exits with its own code; --help and --version return (0)."""
         try:
-            done = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.UsageError as error:
             print(f"usage: actlint {USAGE}\nactlint: error: {_message(error, self)}", file=sys.stderr)
             sys.exit(2)
         except click.Abort:  # Ctrl-C: click has ended the terminal's ^C line
             print("Aborted!", file=sys.stderr)
             sys.exit(1)
-        if done:  # --help and --version end with an exit code
-            sys.exit(done)
 
     def format_usage(self, ctx, formatter) -> None:
         formatter.write_usage(ctx.command_path, USAGE, prefix="usage: ")
