@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from types import SimpleNamespace
 
 import click
@@ -123,17 +123,15 @@ class _Command(click.Command):
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         """click's main, but a usage error is one line under the usage (argparse's form, which the
-        command had before click); always exits like a standalone command."""
+        command had before click). The run exits with its own code; --help and --version return (0)."""
         try:
-            done = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.UsageError as error:
             print(f"usage: actlint {USAGE}\nactlint: error: {_message(error, self)}", file=sys.stderr)
             sys.exit(2)
         except click.Abort:  # Ctrl-C: click has ended the terminal's ^C line
             print("Aborted!", file=sys.stderr)
             sys.exit(1)
-        if done:  # --help and --version end with an exit code
-            sys.exit(done)
 
     def format_usage(self, ctx, formatter) -> None:
         formatter.write_usage(ctx.command_path, USAGE, prefix="usage: ")
@@ -297,18 +295,15 @@ class RunOptions:
     @classmethod
     def from_args(cls, args) -> "RunOptions":
         fixing = Fixing(args.fix or args.fix_only or args.diff, args.unsafe_fixes, args.diff, args.fix_only)
-        return cls(tuple(args.paths), args.select, args.ignore, args.extend_select, args.exit_zero,
-                   args.output_format, args.color, args.statistics, args.config_path, args.isolated,
-                   args.stdin_filename, args.force_exclude, args.jobs, args.no_cache, args.max_file_size, fixing)
+        given = {f.name: getattr(args, f.name) for f in fields(cls) if f.name != "fixing"}
+        return cls(**{**given, "paths": tuple(args.paths)}, fixing=fixing)
 
 
 def _lint(options: RunOptions):
     from actlint.config import Configs
     from actlint.runner import Selection
 
-    paths, stdin_filename, force_exclude = options.paths, options.stdin_filename, options.force_exclude
-    color, statistics, exit_zero, fixing = options.color, options.statistics, options.exit_zero, options.fixing
-    execution = (options.jobs, options.no_cache, options.max_file_size)
+    paths, stdin_filename = options.paths, options.stdin_filename
     selection = Selection(_codes(options.select) or None, _codes(options.ignore), _codes(options.extend_select))
     for codes, option in ((selection.select or (), "--select"), (selection.ignore, "--ignore"),
                           (selection.extend_select, "--extend-select")):
@@ -318,30 +313,29 @@ def _lint(options: RunOptions):
     output_format = options.output_format or configs.for_path(anchor).output_format or _default_format()
     from actlint.output import UNVERIFIED_FORMATS
 
-    verify = not statistics and output_format not in UNVERIFIED_FORMATS
-    if fixing.wanted:
+    verify = not options.statistics and output_format not in UNVERIFIED_FORMATS
+    if options.fixing.wanted:
         if _reads_stdin(paths, stdin_filename):
             raise UsageError("--fix, --fix-only and --diff work on files, not on stdin")
-        _fix(paths or (".",), selection, configs, force_exclude, output_format, color, statistics, exit_zero, fixing,
-             execution[2], verify)
+        _fix(options, selection, configs, output_format, verify)
         return
-    run = _run(paths, selection, configs, force_exclude, stdin_filename, output_format, execution, verify)
-    _report(run, output_format, color, statistics, unsafe_fixes=fixing.unsafe)
+    run = _run(options, selection, configs, output_format, verify)
+    _report(run, output_format, options.color, options.statistics, unsafe_fixes=options.fixing.unsafe)
     if run.missing or run.internal_errors:
         sys.exit(2)
-    sys.exit(0 if exit_zero or not run.results else 1)
+    sys.exit(0 if options.exit_zero or not run.results else 1)
 
 
-def _fix(paths, selection, configs, force_exclude, output_format, color, statistics, exit_zero, fixing,
-         max_file_size=None, verify=True):
+def _fix(options: RunOptions, selection, configs, output_format, verify=True):
     """--fix, --fix-only, --diff: fix until stable, then write (or show) the changes and report."""
     from actlint.fixer import fix_until_stable, unified_diff, write_atomically
     from actlint.runner import lint_paths
 
+    fixing, exit_zero, paths = options.fixing, options.exit_zero, options.paths or (".",)
     verify = verify and not (fixing.diff or fixing.only)  # those report no findings
     outcome = fix_until_stable(
-        lambda overlay: lint_paths(paths, selection, configs, force_exclude, overlay=overlay,
-                                   max_file_size=max_file_size, verify=verify),
+        lambda overlay: lint_paths(paths, selection, configs, options.force_exclude, overlay=overlay,
+                                   max_file_size=options.max_file_size, verify=verify),
         fixing.unsafe)
     for path, reason in outcome.broken.items():
         print(f"actlint: error: {outcome.names.get(path, path)}: {reason}", file=sys.stderr)
@@ -357,7 +351,7 @@ def _fix(paths, selection, configs, force_exclude, output_format, color, statist
     if fixing.only:
         print(f"Fixed {_problems(outcome.applied)}.", file=sys.stderr)
     else:
-        _report(run, output_format, color, statistics, outcome.applied, fixing.unsafe)
+        _report(run, output_format, options.color, options.statistics, outcome.applied, fixing.unsafe)
     if run.missing or run.internal_errors or outcome.broken:
         sys.exit(2)
     sys.exit(0 if exit_zero or fixing.only or not run.results else 1)
@@ -380,25 +374,24 @@ def _reads_stdin(paths, stdin_filename) -> bool:
     return paths == ("-",) or (not paths and stdin_filename is not None)
 
 
-def _run(paths, selection, configs, force_exclude, stdin_filename, output_format, execution, verify=True):
+def _run(options: RunOptions, selection, configs, output_format, verify=True):
     from actlint import progress
     from actlint.output import MACHINE_FORMATS
     from actlint.cache import Cache, project_root
     from actlint.parallel import default_jobs
     from actlint.runner import lint_paths, lint_stdin
 
-    if _reads_stdin(paths, stdin_filename):
+    if _reads_stdin(options.paths, options.stdin_filename):
         data = sys.stdin.buffer.read()
-        return lint_stdin(data, stdin_filename, selection, configs, force_exclude, verify)
+        return lint_stdin(data, options.stdin_filename, selection, configs, options.force_exclude, verify)
     line = None
     if progress.wanted(sys.stderr, output_format in MACHINE_FORMATS):
         line = progress.ProgressLine(sys.stderr)
-    jobs, no_cache, max_file_size = execution
-    paths = paths or (".",)
+    paths = options.paths or (".",)
     try:
-        return lint_paths(paths, selection, configs, force_exclude, line, jobs or default_jobs(),
-                          None if no_cache else Cache(project_root(paths[0])), max_file_size=max_file_size,
-                          verify=verify)
+        return lint_paths(paths, selection, configs, options.force_exclude, line, options.jobs or default_jobs(),
+                          None if options.no_cache else Cache(project_root(paths[0])),
+                          max_file_size=options.max_file_size, verify=verify)
     finally:
         if line is not None:
             line.clear()

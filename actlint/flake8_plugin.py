@@ -99,7 +99,7 @@ def findings(filename: str, lines: list) -> list:
         _STATE["configs"] = Configs()
     configs = _STATE["configs"]
     name = os.path.normpath(filename)  # flake8 . says ./train.py; actlint (and its cache) train.py
-    if not os.path.isfile(name) or "".join(lines).encode() != _read(name):
+    if not os.path.isfile(name) or not _on_disk(name, lines):
         run = lint_stdin("".join(lines).encode(), name, Selection(None), configs, True, verify=False)
         return run.results
     root = project_root(name)
@@ -108,9 +108,13 @@ def findings(filename: str, lines: list) -> list:
     return lint_paths([name], Selection(None), configs, force_exclude=True, cache=_STATE[root], verify=False).results
 
 
-def _read(path: str) -> bytes:
+def _on_disk(path: str, lines: list) -> bool:
+    """Whether flake8's `lines` are the file on disk as flake8 reads it (tokenize.open: the file's coding,
+    universal newlines, no BOM), not an editor's buffer sent under its name."""
+    import tokenize
+
     try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except OSError:
-        return b""
+        with tokenize.open(path) as handle:
+            return handle.readlines() == lines
+    except (OSError, SyntaxError, UnicodeError):
+        return False

@@ -237,9 +237,9 @@ def fixed(results: list, path: str, data: bytes, buffers: dict, unsafe: bool = T
 
     outcome = Outcome(None, after={**buffers, os.path.realpath(path): data})
     chosen = [r for r in results if r.fix_plan is not None and r.fix_plan.applies(unsafe)]
-    if not chosen or not apply_fixes(chosen, outcome) or outcome.broken:
+    if not chosen or not apply_fixes(chosen, outcome):
         return {}
-    return {p: (outcome.before[p], outcome.after[p]) for p in outcome.changed}
+    return _changes(outcome)
 
 
 def fixed_all(path: str, data: bytes, buffers: dict) -> dict:
@@ -247,11 +247,13 @@ def fixed_all(path: str, data: bytes, buffers: dict) -> dict:
     from actlint.fixer import fix_until_stable
 
     start = {**buffers, os.path.realpath(path): data}
-    outcome = fix_until_stable(lambda overlay: lint_text(path, overlay[os.path.realpath(path)], overlay), False, start)
-    if outcome.broken:
-        return {}
-    return {p: (start.get(p) or outcome.before[p], outcome.after[p]) for p in outcome.after
-            if outcome.after[p] != (start.get(p) or outcome.before.get(p))}
+    return _changes(fix_until_stable(lambda overlay: lint_text(path, overlay[os.path.realpath(path)], overlay),
+                                     False, start))
+
+
+def _changes(outcome) -> dict:
+    """{real path: (bytes before, bytes after)} of the files the fixes changed ({} when one could not be fixed)."""
+    return {} if outcome.broken else {p: (outcome.before[p], outcome.after[p]) for p in outcome.changed}
 
 
 def text_edit(before: str, after: str) -> types.TextEdit:

@@ -186,3 +186,12 @@ def test_the_plugin_does_not_need_flake8():
     code = "import sys; sys.modules['flake8'] = None; import actlint.flake8_plugin as p; print(p.Plugin.name)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
     assert done.stdout.strip() == "actlint", done.stderr
+
+
+def test_a_crlf_file_on_disk_is_linted_as_a_file(plugin_path, project):
+    """flake8 reads a file with universal newlines: a CRLF file's lines are still the file on disk, so it
+    is linted (and cached) as `actlint FILE` lints it, not as an unsaved buffer."""
+    example = project / "examples" / "train_mnist.py"
+    example.write_bytes(example.read_bytes().replace(b"\n", b"\r\n"))
+    assert flake8(plugin_path, project, "examples").stdout.splitlines() == EXAMPLE
+    assert any(p.is_file() for p in (project / ".actlint_cache").rglob("*"))  # the buffer path caches nothing

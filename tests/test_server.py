@@ -142,7 +142,8 @@ def test_round_trip_diagnostics_quick_fix_and_none_after(tmp_path):
             client.change(uri, DOUBLE_SOFTMAX)
             assert len(await client.diagnostics(uri)) == 1
             hover = await asyncio.wait_for(client.lsp.text_document_hover_async(hover_point), WAIT)
-            assert "ACT101" in hover.contents.value and "verified: " in hover.contents.value
+            assert hover.contents.value.startswith("**ACT101** (double-softmax): ")
+            assert "\n\nverified: " in hover.contents.value  # not "unverified: ": the numeric core checked it
         assert path.read_text() == CLEAN  # the server never writes
 
     asyncio.run(scenario())
@@ -235,3 +236,16 @@ def test_text_edit_is_minimal_and_utf16():
     assert (edit.range.start.line, edit.range.start.character, edit.new_text) == (1, 4, "log_")
     edit = text_edit("x = '😀' + f(y)\n", "x = '😀' + g(y)\n")
     assert (edit.range.start.character, edit.range.end.character) == (11, 12)  # the emoji is two UTF-16 units
+
+
+def test_fix_all_with_an_empty_buffer_open(tmp_path):
+    """An open empty .py buffer (a new file) stands in for its file unchanged: fix all still fixes the
+    document (it raised KeyError on the empty buffer)."""
+    from actlint.lsp import fixed_all
+
+    path, empty = tmp_path / "nll.py", tmp_path / "empty.py"
+    path.write_text(SOFTMAX_NLL)
+    empty.write_text("")
+    changes = fixed_all(str(path), SOFTMAX_NLL.encode(), {os.path.realpath(empty): b""})
+    fixed = SOFTMAX_NLL.replace("F.softmax(", "F.log_softmax(").encode()
+    assert changes == {os.path.realpath(path): (SOFTMAX_NLL.encode(), fixed)}
