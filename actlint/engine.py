@@ -32,11 +32,13 @@ class Session:
         key = os.path.realpath(path)
         self.imported.add(key)
         if key not in self.parsed:
-            try:
-                with open(key, "rb") as handle:
-                    data = self.overlay.get(key) or handle.read()
-            except OSError:
-                data = b"\x00"
+            data = self.overlay.get(key)  # an unsaved buffer wins over the file, an emptied one too
+            if data is None:
+                try:
+                    with open(key, "rb") as handle:
+                        data = handle.read()
+                except OSError:
+                    data = b"\x00"
             self.parsed[key] = self._parsed(key, path, data, FileReport(path))
         return self.parsed[key]
 

@@ -82,7 +82,8 @@ def _apply(results: list, outcome: Outcome) -> bool:
             touching.add(id(fix))
     failed = set()
     for path, (module, replacements, imports, touching) in plans.items():
-        current = outcome.after.get(path) or _read(path)
+        current = outcome.after.get(path)
+        current = _read(path) if current is None else current
         data = _fixed(path, current, module, replacements, imports)
         if isinstance(data, str):
             outcome.broken[path] = data

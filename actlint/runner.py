@@ -86,8 +86,7 @@ def lint_paths(paths, selection: Selection = Selection(None), configs: Optional[
     linter = _Linter(configs, selection, overlay, max_file_size)
     early, settled, screened = ({}, {}, {}) if overlay else screen(
         [(p, linter.limit(p)) for p in found.files if not p.endswith(".ipynb")], jobs, cache)
-    contents = {path: linter.source(path, early[path] if path in early else
-                                    overlay and overlay.get(os.path.realpath(path)) or linter.read(path))
+    contents = {path: linter.source(path, early[path] if path in early else _overlaid(overlay, path, linter))
                 for path in found.files}
     sources = [(p, data) for p, data in contents.items() if isinstance(data, bytes) and p not in settled]
     tick = _Ticker(progress, run.files, linter) if progress else None
@@ -125,6 +124,12 @@ def lint_stdin(data: bytes, filename: Optional[str], selection: Selection = Sele
         return Run()
     linter = _Linter(configs, selection)
     return _finished(Run(results=linter.lint(filename or "-", data), files=1), linter, verify=verify)
+
+
+def _overlaid(overlay: dict, path: str, linter) -> object:
+    """The file's unsaved buffer when there is one (an emptied buffer too), else its content on disk."""
+    data = overlay.get(os.path.realpath(path)) if overlay else None
+    return linter.read(path) if data is None else data
 
 
 class _Linter:

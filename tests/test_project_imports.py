@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from actlint.frontends.base import NOT_HANDLED
@@ -44,3 +46,39 @@ def test_a_library_is_not_resolved_in_the_project(tmp_path):
     assert project.resolve(importer, "torch.nn") is NOT_HANDLED
     (tmp_path / "helpers.py").write_text("X = 3\n")
     assert project.resolve(importer, "helpers", 0, "missing") is None  # a project module, a name it lacks
+
+
+MODEL = """import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(20, 5)
+
+    def forward(self, x):
+        return F.softmax(self.fc(x), dim=1)
+"""
+
+TRAIN = """import torch
+import torch.nn as nn
+from model import Net
+
+net = Net()
+criterion = nn.CrossEntropyLoss()
+x, y = torch.randn(8, 20), torch.randint(0, 5, (8,))
+loss = criterion(net(x), y)
+loss.backward()
+"""
+
+
+@pytest.mark.parametrize("buffer, codes", [(None, ["ACT101"]), (b"", []), (MODEL.replace("F.softmax(", "(").encode(), [])])
+def test_an_unsaved_buffer_of_an_imported_file_stands_in_for_it_even_empty(tmp_path, buffer, codes):
+    """An editor's unsaved buffers (the overlay) win over the files on disk, an emptied one too."""
+    (tmp_path / "model.py").write_text(MODEL)
+    (tmp_path / "train.py").write_text(TRAIN)
+    overlay = {} if buffer is None else {os.path.realpath(tmp_path / "model.py"): buffer}
+    run = lint_paths([str(tmp_path / "train.py")], overlay=overlay)
+    assert [r.code for r in run.results] == codes
+
