@@ -607,8 +607,11 @@ def log_of(tensor, node, interp, local: list):
     trained = not interp.grad_off and not (considered and only_sampled(node, interp))  # a sampler's input is no loss
     local.append(LogOfProbability(act, interp.site(node), tensor.head.units, tensor.bounded, trained))
     if act == SOFTMAX:
-        return Tensor(tensor.head.with_activation(LOG_SOFTMAX, interp.site(node), tensor.head.axis))
-    return Tensor(Head(OTHER if act == SIGMOID else UNKNOWN, tensor.head.units, framework=tensor.head.framework))
+        return Tensor(tensor.head.with_activation(LOG_SOFTMAX, interp.site(node), tensor.head.axis),
+                      spatial=tensor.spatial)
+    head = Head(OTHER if act == SIGMOID else UNKNOWN, tensor.head.units, framework=tensor.head.framework,
+                units_axis=tensor.head.units_axis)
+    return Tensor(head, spatial=tensor.spatial)
 
 
 # Calls that draw or pick from log-probabilities: no loss is computed on what they are given.
