@@ -48,13 +48,12 @@ class Head:
     axis: Optional[int] = None  # softmax axis when explicit
     framework: str = "keras"
     name: Optional[str] = None  # output name (Keras layer name), for per-output losses
-    units_axis: int = -1  # the axis holding the units: the last for linear layers, 1 for torch convolutions
     # Resolved by an assumption (an unresolved training flag taken as "training"): a finding on it
     # may be reported, but its fix is never safe.
     assumed: bool = field(default=False, compare=False)
 
     def with_activation(self, activation: str, site: Optional[Site], axis: Optional[int] = None) -> "Head":
-        return Head(activation, self.units, site, self.units_site, axis, self.framework, self.name, self.units_axis)
+        return Head(activation, self.units, site, self.units_site, axis, self.framework, self.name)
 
 
 @dataclass(frozen=True)

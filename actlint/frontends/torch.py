@@ -16,8 +16,8 @@ from actlint.facts import Binding, Head, LogOfProbability, Loss, Normalization
 from actlint.frontends.data import const_int, hf_model_class, hf_num_labels, target
 from actlint.frontends.interp import NOT_HANDLED, Args, Frontend
 from actlint.frontends.values import (
-    Class, Const, Data, Function, Instance, Layer, LossVal, Mapping, ModelVal, Obj, Ref, Seq, TargetVal, Tensor,
-    new_id,
+    LAST, MAP, POOLED, Class, Const, Data, Function, Instance, Layer, LossVal, Mapping, ModelVal, Obj, Ref, Seq,
+    TargetVal, Tensor, new_id,
 )
 
 TORCH = "torch"
@@ -113,8 +113,8 @@ DATA_WRAPPERS = {  # canonical name -> positional index of the dataset argument
 }
 
 
-def torch_head(activation=UNKNOWN, units=None, site=None, units_site=None, axis=None, units_axis=-1) -> Head:
-    return Head(activation, units, site, units_site, axis, TORCH, units_axis=units_axis)
+def torch_head(activation=UNKNOWN, units=None, site=None, units_site=None, axis=None) -> Head:
+    return Head(activation, units, site, units_site, axis, TORCH)
 
 
 def is_torch_module_class(cls) -> bool:
@@ -170,7 +170,7 @@ class TorchFrontend(Frontend):
         if name in POOL_FUNCTIONS and isinstance(args.get(0, "input"), Tensor):
             tensor = args.get(0, "input")
             pooled = _pools_to_one(args.get(1, "output_size"))
-            return Tensor(tensor.head, rank=tensor.rank, spatial=False) if pooled else Tensor(torch_head(), rank=tensor.rank)
+            return globally_pooled(tensor) if pooled else Tensor(torch_head(), rank=tensor.rank)
         if name in PASS_THROUGH_FUNCTIONS or name in MODEL_WRAPPERS:
             return args.get(0) if isinstance(args.get(0), (Tensor, Instance, ModelVal)) else None
         if _is_module_class(name):
@@ -191,8 +191,7 @@ class TorchFrontend(Frontend):
         if last in UNIT_MODULES:
             index, keyword = UNIT_MODULES[last]
             units = const_int(args.get(index, keyword))
-            units_axis = 1 if last.startswith("Conv") else -1  # channels first
-            head = torch_head(LINEAR, units, site, site, units_axis=units_axis)
+            head = torch_head(LINEAR, units, site, site)
             return Layer("dense", head, site, inner=CONV_RANKS.get(last))
         if last in GLOBAL_POOLS:
             return Layer("global_pool" if _pools_to_one(args.get(0, "output_size")) else "other", torch_head(), site)
@@ -266,15 +265,13 @@ class TorchFrontend(Frontend):
     def activate(self, tensor, act, dim, node, interp):
         if isinstance(tensor, (Seq, Mapping, Const)):
             return None
-        tensor = tensor if isinstance(tensor, Tensor) else None
+        tensor = _as_tensor(tensor)
         axis = const_int(dim)
         site = interp.site(node)
-        units = tensor.head.units if tensor is not None else None
-        self.local.append(Normalization(act, site, TORCH, "dim", axis, rank=_rank(tensor), batched=is_batched(tensor),
-                                        units=units))
-        head = tensor.head if tensor is not None else torch_head()
-        return Tensor(_without_units_off_axis(head, act, axis, _rank(tensor)).with_activation(act, site, axis),
-                      rank=_rank(tensor), spatial=tensor is not None and tensor.spatial)
+        self.local.append(Normalization(act, site, TORCH, "dim", axis, rank=tensor.rank, batched=is_batched(tensor),
+                                        units=tensor.head.units))
+        head = _without_units_off_axis(tensor, act, axis).with_activation(act, site, axis)
+        return Tensor(head, rank=tensor.rank, layout=tensor.layout)
 
     # -- facts for the one-call rules (ACT202) ----------------------------------------------
 
@@ -330,18 +327,18 @@ class TorchFrontend(Frontend):
         if isinstance(layer, Instance):
             result = self.forward(layer, Args(pos=[tensor]), interp)
             return result if isinstance(result, Tensor) else Tensor(torch_head())
-        head, rank = tensor.head, tensor.rank
+        rank = tensor.rank
         if layer.kind == "dense" and isinstance(layer.inner, int):  # a convolution: (batch, channels, *spatial)
-            return Tensor(layer.head, rank=layer.inner, spatial=True)
+            return Tensor(layer.head, rank=layer.inner, layout=MAP)
         if layer.kind == "dense":
             return Tensor(layer.head, rank=rank)
         if layer.kind == "activation":
             self.check_module_dim(layer, tensor)
-            head = _without_units_off_axis(head, layer.head.activation, layer.head.axis, rank)
+            head = _without_units_off_axis(tensor, layer.head.activation, layer.head.axis)
             return Tensor(torch_head(layer.head.activation, head.units, layer.head.site, head.units_site,
-                                     layer.head.axis, head.units_axis), rank=rank, spatial=tensor.spatial)
+                                     layer.head.axis), rank=rank, layout=tensor.layout)
         if layer.kind == "global_pool":
-            return Tensor(head, rank=rank, spatial=False)
+            return globally_pooled(tensor)
         if layer.kind == "flatten":
             return flattened(tensor, 2)
         if layer.kind == "identity":
@@ -429,7 +426,7 @@ class TorchFrontend(Frontend):
         if name in RESHAPE_METHODS:
             return flattened(tensor, reshaped_rank(name, tensor.rank, args), name, args)
         if name in ("permute", "transpose", "swapaxes", "movedim", "mT", "t"):  # the units may move off the last axis
-            return Tensor(replace(tensor.head, units=None, units_site=None), tensor.bounded, tensor.rank)
+            return replace(tensor, head=replace(tensor.head, units=None, units_site=None))
         if name == "narrow":  # a slice along one axis: the units stay only when it is the batch
             head = tensor.head if const_int(args.get(0, "dim")) == 0 else replace(tensor.head, units=None, units_site=None)
             return replace(tensor, head=head)
@@ -607,8 +604,10 @@ def log_of(tensor, node, interp, local: list):
     trained = not interp.grad_off and not (considered and only_sampled(node, interp))  # a sampler's input is no loss
     local.append(LogOfProbability(act, interp.site(node), tensor.head.units, tensor.bounded, trained))
     if act == SOFTMAX:
-        return Tensor(tensor.head.with_activation(LOG_SOFTMAX, interp.site(node), tensor.head.axis))
-    return Tensor(Head(OTHER if act == SIGMOID else UNKNOWN, tensor.head.units, framework=tensor.head.framework))
+        head = tensor.head.with_activation(LOG_SOFTMAX, interp.site(node), tensor.head.axis)
+    else:
+        head = Head(OTHER if act == SIGMOID else UNKNOWN, tensor.head.units, framework=tensor.head.framework)
+    return Tensor(head, layout=tensor.layout)
 
 
 # Calls that draw or pick from log-probabilities: no loss is computed on what they are given.
@@ -759,7 +758,7 @@ def broadcast(tensor: Tensor, other) -> Tensor:
     """A tensor broadcast against `other` (`+ bias`, `expand_as`): a (batch, 1) output takes the
     other's columns (a bias per class), so its unit count is unknown; a scalar keeps it."""
     if tensor.head.units == 1 and not (isinstance(other, Const) and isinstance(other.value, (int, float))):
-        return Tensor(replace(tensor.head, units=None, units_site=None), tensor.bounded, tensor.rank)
+        return replace(tensor, head=replace(tensor.head, units=None, units_site=None))
     return tensor
 
 
@@ -769,25 +768,31 @@ def flattened(tensor: Tensor, rank, how="flatten", args=None) -> Tensor:
     squeezed to (B, C) keeps its channels as the units, now last; otherwise a reshape that merges
     or drops the units' axis loses their count."""
     folds = how in ("view", "reshape", "flatten")
-    if tensor.spatial and folds:
-        return Tensor(replace(tensor.head, units=None, units_site=None), tensor.bounded, rank)
-    head = tensor.head
-    pooled = head.units_axis == 1 and not tensor.spatial
-    if not pooled and not keeps_units(how, tensor, args if args is not None else Args()):
+    if tensor.layout == MAP and folds:  # (B, C * H * W): the channels merged away
+        return replace(tensor, head=replace(tensor.head, units=None, units_site=None), rank=rank, layout=LAST)
+    head, layout = tensor.head, tensor.layout
+    if layout != POOLED and not keeps_units(how, tensor, args if args is not None else Args()):
         head = replace(head, units=None, units_site=None)
-    if pooled and not how.startswith("unsqueeze"):  # (B, C, 1, 1) squeezed or viewed to (B, C)
-        head = replace(head, units_axis=-1)
-    return Tensor(head, tensor.bounded, rank, tensor.spatial)
+    if layout == POOLED and not how.startswith("unsqueeze"):  # (B, C, 1, 1) squeezed or viewed to (B, C)
+        layout = LAST
+    return replace(tensor, head=head, rank=rank, layout=layout)
 
 
-def _without_units_off_axis(head: Head, act, axis, rank) -> Head:
+def globally_pooled(tensor: Tensor) -> Tensor:
+    """AdaptiveAvgPool2d(1) and its functional twin: a feature map's spatial axes pooled to 1, its
+    channels still on dim 1; the units of a tensor that has them last stay there."""
+    return replace(tensor, bounded=False, layout=LAST if tensor.layout == LAST else POOLED)
+
+
+def _without_units_off_axis(tensor: Tensor, act, axis) -> Head:
     """A softmax over another axis than the units (attention over steps, a conv's width) does not
     carry their count; nor does one over an axis not known to be the units when there is one unit
     (`Linear(d, 1)` then softmax(dim=1): scores over positions, unless the rank says dim 1 is the last).
     On a convolution's feature map the units are the channels (dim 1)."""
+    head = tensor.head
     if act not in (SOFTMAX, LOG_SOFTMAX):
         return head
-    on = on_units(axis, rank, head.units_axis)
+    on = on_units(axis, tensor.rank, -1 if tensor.layout == LAST else 1)
     if on is False or (on is None and head.units == 1):
         return replace(head, units=None, units_site=None)
     return head

@@ -14,6 +14,8 @@ from actlint.facts import Head, Loss, Site, Target
 
 _ids = itertools.count(1)
 
+LAST, MAP, POOLED = "last", "map", "pooled"  # Tensor.layout: where the units are
+
 
 def new_id() -> int:
     return next(_ids)
@@ -61,9 +63,15 @@ class Tensor:
     # Clipped away from 0 (clamp, clip_by_value): log() of it stays finite, so it is not ACT501.
     bounded: bool = False
     rank: Optional[int] = None  # number of dimensions, where the code fixes it (torch's implicit softmax dim)
-    # A convolution's feature map: its units are channels beside spatial axes, so flattening it
-    # does not give them; global pooling (to 1) leaves the channels alone.
-    spatial: bool = False
+    # Where the units are (torch). LAST: on the last axis (a linear layer's output). MAP: a
+    # convolution's feature map, the channels on dim 1 beside spatial axes (a view or flatten folds
+    # those in and loses them). POOLED: that map globally pooled to (B, C, 1, 1), the channels still
+    # on dim 1 (a squeeze or view moves them last, keeping their count). The default is LAST, what
+    # every other frontend and layer means: a tensor built without the field never reads as POOLED,
+    # the one state that keeps the channels as the units through a reshape (a map that lost its
+    # state so gave false ACT205s). MAP would be quieter on a reshape but loud elsewhere: it takes
+    # softmax(dim=1) over a linear layer's steps (B, T, units) as over the units. Copy with replace().
+    layout: str = LAST
 
 
 @dataclass(frozen=True)
