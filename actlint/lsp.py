@@ -432,11 +432,12 @@ def hover(ls, params: types.HoverParams):
     for result in linted.results:
         if result.is_diagnostic or result.location.cell != cell or not _in(result, lines, point):
             continue
+        from actlint.output import verified_line
+
         text = f"**{result.code}** ({result.name}): {result.message}"
-        verification = result.verification or {}
-        if verification.get("claim"):
-            mark = "verified" if verification.get("verified") else "unverified"
-            text += f"\n\n{mark}: {verification['claim']}"
+        claim = verified_line(result)
+        if claim:
+            text += f"\n\n{claim}"
         return types.Hover(types.MarkupContent(types.MarkupKind.Markdown, text),
                            _range(lines, result.location, result.end_location))
     return None

@@ -16,6 +16,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Optional
 
 from actlint import __version__
 from actlint.catalogue import rules
@@ -46,10 +47,19 @@ def _details(r, verification: bool = True) -> list:
     lines = [f"{rel.message} at {_where(rel.filename, rel.location)}" for rel in r.related]
     if r.suggestion:
         lines.append(f"fix: {r.suggestion}")
-    if verification and r.verification and r.verification.get("claim"):
-        mark = "verified" if r.verification.get("verified") else "unverified"
-        lines.append(f"{mark}: {r.verification['claim']}")
+    claim = verified_line(r) if verification else None
+    if claim:
+        lines.append(claim)
     return lines
+
+
+def verified_line(r) -> Optional[str]:
+    """`verified: <claim>` (or `unverified: ...`), the numeric core's check of a finding's fix; None
+    when it has no claim."""
+    if not (r.verification and r.verification.get("claim")):
+        return None
+    mark = "verified" if r.verification.get("verified") else "unverified"
+    return f"{mark}: {r.verification['claim']}"
 
 
 # -- concise (alias: text) ----------------------------------------------------------------------
