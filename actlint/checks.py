@@ -292,7 +292,10 @@ def softmax_over_batch(n: Normalization) -> Optional[Finding]:
         else:  # torch's rule, the one framework that picks the axis: 0 for 0-, 1- and 3-D inputs, else 1
             message = (f"{n.spelling} without {n.keyword}: {n.framework} picks the axis from the input's rank "
                        f"({n.keyword} 0, the batch, for 1-D and 3-D inputs) and warns")
-        return Finding("ACT202", n.site, message, f"pass the class axis explicitly: {n.keyword}=-1", facts=facts,
+        # the axis the fix writes: -1 where torch picks the batch; where it picks 1 (2-D, a 4-D map's
+        # channels, an unknown rank), 1, the axis it uses today
+        axis = "-1" if n.implied_axis == 0 else "1"
+        return Finding("ACT202", n.site, message, f"pass the class axis explicitly: {n.keyword}={axis}", facts=facts,
                        severity=None if n.implied_axis == 0 else "warning")
     if n.axis == 0 and n.batched:
         return Finding(
