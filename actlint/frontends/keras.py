@@ -377,7 +377,9 @@ def run_call(call: Function, args: Args, instance, interp, in_fit: bool = False)
     elif pos and pos[0] is None:
         pos[0] = Tensor(Head())
     params = [p.name.value for p in call.node.params.params]
-    if in_fit and "training" in params[1:] and "training" not in kw and params.index("training") > len(pos):
+    keyword_only = [p.name.value for p in call.node.params.kwonly_params]  # def call(self, x, *, training=None)
+    passed = "training" in kw or ("training" in params[1:] and params.index("training") <= len(pos))
+    if in_fit and "training" in params[1:] + keyword_only and not passed:
         kw["training"] = Const(True)
     return interp.call_function(call, Args(pos, kw, args.pos_nodes, args.kw_nodes, args.starred), instance)
 
